@@ -1,0 +1,1 @@
+"""Quita's runtime: settings, service, workers, channels, web app and CLI."""

@@ -1,0 +1,1 @@
+"""The collection flow: events in, actions out, state as data."""
