@@ -106,4 +106,6 @@ def load_settings(**overrides: object) -> Settings:
         key = str(first["loc"][0]).upper() if first["loc"] else "settings"
         value = first.get("input")
         shown = "" if "SECRET" in key or "TOKEN" in key else f" (got {value!r})"
-        raise SettingsError(f"{key}: {first['msg']}{shown}. Fix it in .env or the environment.") from None
+        raise SettingsError(
+            f"{key}: {first['msg']}{shown}. Fix it in .env or the environment."
+        ) from None

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,7 +19,14 @@ class Money:
     cents: int
 
 
-ParamValue = str | int | Money | date
+@dataclass(frozen=True, slots=True)
+class Percent:
+    """A rate the renderer formats with the locale's decimal mark ("0,5" in pt_BR, "0.5" in en)."""
+
+    value: Decimal
+
+
+ParamValue = str | int | Money | Percent | date
 Params = Mapping[str, ParamValue]
 
 

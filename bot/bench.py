@@ -1,0 +1,242 @@
+"""`quita bench`: drive simulated debtors through whole conversations and measure.
+
+Each simulated debtor opens the chat, verifies with their CPF, asks for installments, picks
+6x, pays by PIX and confirms, with a couple of stray messages on the way — every event goes
+through `ConversationService.handle` and is committed before the next one. The outbox worker
+runs alongside with a recording sender, as it would in production.
+
+Two load shapes are reported:
+- capacity: every debtor sends as soon as the previous reply is committed (closed loop);
+- latency at a target rate: events arrive at `rate` per second spread over the debtors (open
+  loop, like real chat traffic), and the time from arrival to commit is measured.
+The baseline runs the same conversations through the pure dialog and rendering only, with
+no storage, so the cost of durability is visible.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import resource
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from bot.channels.base import ChannelName, ConversationKey, Inbound, OutboundMessage
+from bot.clock import ManualClock
+from bot.outbox import ChannelLimits, OutboxWorker
+from bot.rendering import render_reply
+from bot.service import ConversationService
+from dialogs.flow import State, initial_context, step
+from dialogs.flow.actions import Reply
+from dialogs.flow.events import DebtorLookedUp, Event, StartRequested, TextReceived
+from dialogs.flow.snapshots import DebtorSnapshot, DebtSnapshot
+from dialogs.negotiation.policy import Policy, default_policy
+from storage import Database, upgrade
+from storage.debt_import import ImportedDebt, ImportedDebtor, upsert_imported_debts
+
+BENCH_NOW = datetime(2026, 11, 25, 13, 0, tzinfo=UTC)
+SCRIPT_AFTER_CPF = ("quero parcelar", "6x", "sim", "pix", "sim", "obrigado")
+
+
+def cpf_for(n: int) -> str:
+    """A valid, unique CPF for simulated debtor `n` (check digits computed)."""
+    base = f"{100_000_000 + n * 7919 % 800_000_000:09d}"
+    digits = [int(c) for c in base]
+    for weight_start in (10, 11):
+        total = sum(d * w for d, w in zip(digits, range(weight_start, 1, -1), strict=False))
+        digits.append(total * 10 % 11 % 10)
+    return "".join(map(str, digits))
+
+
+def script_for(n: int) -> list[Event]:
+    return [StartRequested(None), TextReceived(cpf_for(n)), *map(TextReceived, SCRIPT_AFTER_CPF)]
+
+
+@dataclass
+class Figures:
+    label: str
+    events: int
+    seconds: float
+    latencies_ms: list[float] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        return self.events / self.seconds if self.seconds else 0.0
+
+    def percentile(self, p: float) -> float:
+        if not self.latencies_ms:
+            return 0.0
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+
+    def line(self) -> str:
+        return (
+            f"{self.label:<28} {self.events:>7} events  {self.rate:>9,.0f} events/s  "
+            f"p50 {self.percentile(50):6.2f} ms  p95 {self.percentile(95):6.2f} ms  "
+            f"p99 {self.percentile(99):6.2f} ms"
+        )
+
+
+class RecordingSender:
+    """Counts what the outbox would have sent."""
+
+    channel = ChannelName.WEBCHAT
+
+    def __init__(self) -> None:
+        self.sent = 0
+
+    async def send(self, address: str, message: OutboundMessage) -> str:
+        self.sent += 1
+        return f"bench-{self.sent}"
+
+
+async def seed_debtors(db: Database, count: int, progress: Callable[[int], None]) -> None:
+    """Bulk-insert `count` debtors with one R$ 2.400,00 debt each, through the importer."""
+    debtors = [
+        ImportedDebtor(
+            external_id=f"B{n:07d}",
+            name=f"Pessoa Teste {n}",
+            cpf=cpf_for(n),
+            birth_date=date(1980, 1, 1) + timedelta(days=n % 9000),
+            email=None,
+            phone=None,
+            state="SP",
+        )
+        for n in range(count)
+    ]
+    debts = [
+        ImportedDebt(f"B{n:07d}", f"C{n:07d}", 'Notebook 15"', 240_000, date(2026, 9, 5), None)
+        for n in range(count)
+    ]
+    async with db.transaction() as tx:
+        await upsert_imported_debts(
+            tx.connection, debtors, debts, now=BENCH_NOW, on_progress=progress
+        )
+
+
+def _inbound(n: int, i: int, event: Event, at: datetime) -> Inbound:
+    return Inbound(
+        key=ConversationKey(ChannelName.WEBCHAT, f"wc_bench{n:07d}"),
+        event=event,
+        received_at=at,
+        message_id=f"bench{n}:{i}",
+        locale="pt_BR",
+    )
+
+
+async def run_capacity(service: ConversationService, debtors: int, clock: ManualClock) -> Figures:
+    figures = Figures("service (closed loop)", 0, 0.0)
+
+    async def debtor(n: int) -> None:
+        for i, event in enumerate(script_for(n)):
+            started = time.perf_counter()
+            await service.handle(_inbound(n, i, event, clock.now()))
+            figures.latencies_ms.append((time.perf_counter() - started) * 1000)
+            figures.events += 1
+
+    began = time.perf_counter()
+    await asyncio.gather(*(debtor(n) for n in range(debtors)))
+    figures.seconds = time.perf_counter() - began
+    return figures
+
+
+async def run_open_loop(
+    service: ConversationService, debtors: int, offset: int, rate: float, clock: ManualClock
+) -> Figures:
+    """Events arrive at `rate`/s in total (Poisson), each debtor's in order."""
+    figures = Figures(f"service @ {rate:,.0f}/s offered", 0, 0.0)
+    rng = random.Random(7)
+    per_debtor_gap = debtors / rate
+
+    async def debtor(n: int) -> None:
+        await asyncio.sleep(rng.uniform(0, per_debtor_gap))
+        for i, event in enumerate(script_for(n)):
+            arrived = time.perf_counter()
+            await service.handle(_inbound(n, i, event, clock.now()))
+            done = time.perf_counter()
+            figures.latencies_ms.append((done - arrived) * 1000)
+            figures.events += 1
+            await asyncio.sleep(max(0.0, rng.expovariate(1 / per_debtor_gap) - (done - arrived)))
+
+    began = time.perf_counter()
+    await asyncio.gather(*(debtor(offset + n) for n in range(debtors)))
+    figures.seconds = time.perf_counter() - began
+    return figures
+
+
+def run_baseline(debtors: int, policy: Policy) -> Figures:
+    """The same conversations through the pure dialog and rendering, no storage."""
+    figures = Figures("baseline (no storage)", 0, 0.0)
+    now = BENCH_NOW
+    began = time.perf_counter()
+    for n in range(debtors):
+        snapshot = DebtorSnapshot(
+            debtor_id=n + 1,
+            name=f"Pessoa Teste {n}",
+            cpf=cpf_for(n),
+            birth_date=date(1980, 1, 1),
+            state="SP",
+            debts=(DebtSnapshot(n + 1, f"C{n}", "Notebook", date(2026, 9, 5), 240_000),),
+        )
+        state, context = State.NEW, initial_context("pt_BR")
+        for event in script_for(n):
+            started = time.perf_counter()
+            pending: list[Event] = [event]
+            while pending:
+                transition = step(state, context, pending.pop(), policy, now)
+                state, context = transition.state, transition.context
+                for action in transition.actions:
+                    if isinstance(action, Reply):
+                        render_reply(action, context.locale)
+                    elif type(action).__name__ == "LookupDebtor":
+                        pending.append(DebtorLookedUp(snapshot))
+            figures.latencies_ms.append((time.perf_counter() - started) * 1000)
+            figures.events += 1
+    figures.seconds = time.perf_counter() - began
+    return figures
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+async def bench(
+    database_url: str | None,
+    debtors: int,
+    rate: float,
+    echo: Callable[[str], None],
+    progress: Callable[[int], None],
+) -> Sequence[Figures]:
+    policy = default_policy()
+    with tempfile.TemporaryDirectory() as tmp:
+        url = database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
+        await upgrade(url)
+        db = Database(url)
+        clock = ManualClock(BENCH_NOW)
+        service = ConversationService(db, policy, clock)
+        sender = RecordingSender()
+        outbox = OutboxWorker(
+            db,
+            {"webchat": sender},
+            clock,
+            limits={"webchat": ChannelLimits(100_000, 100_000, 100_000)},
+            idle_poll_seconds=0.05,
+        )
+        service.on_commit(outbox.wake)
+        stop = asyncio.Event()
+        worker = asyncio.create_task(outbox.run(stop))
+        try:
+            echo(f"seeding {2 * debtors:,} debtors into {db.dialect}…")
+            await seed_debtors(db, 2 * debtors, progress)
+            results = [await run_capacity(service, debtors, clock)]
+            results.append(await run_open_loop(service, debtors, debtors, rate, clock))
+        finally:
+            stop.set()
+            await worker
+            await db.dispose()
+    results.append(run_baseline(debtors, policy))
+    return results

@@ -1,0 +1,136 @@
+"""Deliver one rendered `OutboundMessage` to a Telegram chat and classify failures.
+
+The outbox worker owns retries and rate limits, so nothing here sleeps or retries: every
+Telegram error becomes a `SendError` that says what the outbox should do next.
+"""
+
+from __future__ import annotations
+
+import warnings
+from datetime import timedelta
+
+from telegram import Bot, InlineKeyboardMarkup
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.channels.base import ChannelName, OutboundMessage, SendError, SendErrorKind
+from bot.channels.telegram.rendering import (
+    CAPTION_LIMIT,
+    TEXT_LIMIT,
+    RenderError,
+    code_html,
+    inline_keyboard,
+    split_text,
+)
+
+# 400s that really mean "this person cannot be reached", not "the request was malformed".
+_UNREACHABLE_BAD_REQUESTS = ("chat not found", "user not found", "peer_id_invalid")
+
+
+class TelegramSender:
+    """`Sender` for Telegram; returns the id of the last message sent (the one with buttons)."""
+
+    channel = ChannelName.TELEGRAM
+
+    def __init__(self, bot: Bot) -> None:
+        self._bot = bot
+
+    async def send(self, address: str, message: OutboundMessage) -> str:
+        try:
+            chat_id = int(address)
+        except ValueError:
+            raise SendError(SendErrorKind.PERMANENT, "telegram address is not a chat id") from None
+        try:
+            return await self._deliver(chat_id, message)
+        except RenderError as exc:
+            raise SendError(SendErrorKind.PERMANENT, str(exc)) from exc
+        except TelegramError as exc:
+            raise send_error_from(exc) from exc
+
+    async def _deliver(self, chat_id: int, message: OutboundMessage) -> str:
+        keyboard = inline_keyboard(message.buttons)
+        if message.template is not None:
+            raise RenderError("templates are a WhatsApp concept; Telegram needs text")
+        if message.image_png is not None:
+            return await self._send_photo(chat_id, message, keyboard)
+        if not message.text:
+            raise RenderError("nothing to send: no text and no image")
+        if message.copy_code:
+            return await self._send_code(chat_id, message.text, keyboard)
+        return await self._send_text(chat_id, message.text, keyboard)
+
+    async def _send_text(
+        self, chat_id: int, text: str, keyboard: InlineKeyboardMarkup | None
+    ) -> str:
+        chunks = split_text(text)
+        message_id = ""
+        for number, chunk in enumerate(chunks, start=1):
+            sent = await self._bot.send_message(
+                chat_id, chunk, reply_markup=keyboard if number == len(chunks) else None
+            )
+            message_id = str(sent.message_id)
+        return message_id
+
+    async def _send_code(
+        self, chat_id: int, code: str, keyboard: InlineKeyboardMarkup | None
+    ) -> str:
+        body = code_html(code)
+        if len(body) > TEXT_LIMIT:
+            raise RenderError(f"code is too long for one Telegram message ({len(code)} chars)")
+        sent = await self._bot.send_message(
+            chat_id, body, parse_mode=ParseMode.HTML, reply_markup=keyboard
+        )
+        return str(sent.message_id)
+
+    async def _send_photo(
+        self, chat_id: int, message: OutboundMessage, keyboard: InlineKeyboardMarkup | None
+    ) -> str:
+        """A caption that fits rides on the photo; a longer one follows as text."""
+        assert message.image_png is not None
+        caption = message.image_caption
+        fits = len(caption) <= CAPTION_LIMIT
+        sent = await self._bot.send_photo(
+            chat_id,
+            message.image_png,
+            caption=caption if fits and caption else None,
+            reply_markup=keyboard if fits else None,
+        )
+        if fits:
+            return str(sent.message_id)
+        return await self._send_text(chat_id, caption, keyboard)
+
+
+def send_error_from(exc: TelegramError) -> SendError:
+    """What the outbox should do about a Telegram error (see `SendErrorKind`)."""
+    reason = f"telegram: {exc.message}"
+    if isinstance(exc, RetryAfter):
+        return SendError(SendErrorKind.RETRY_AFTER, reason, retry_after=retry_after_seconds(exc))
+    if isinstance(exc, Forbidden):
+        return SendError(SendErrorKind.UNREACHABLE, reason)
+    if isinstance(exc, BadRequest):
+        lowered = exc.message.lower()
+        if any(marker in lowered for marker in _UNREACHABLE_BAD_REQUESTS):
+            return SendError(SendErrorKind.UNREACHABLE, reason)
+        return SendError(SendErrorKind.PERMANENT, reason)
+    if isinstance(exc, ChatMigrated):
+        return SendError(SendErrorKind.PERMANENT, reason)
+    # NetworkError (timeouts, refused connections, 5xx), InvalidToken (the message is fine, the
+    # configuration is not: retry so nothing is lost once fixed) and anything unforeseen.
+    return SendError(SendErrorKind.RETRY, reason)
+
+
+def retry_after_seconds(exc: RetryAfter) -> float:
+    """Seconds to wait, whichever type PTB returns (int now, timedelta in a future major)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    return float(value)

@@ -1,0 +1,67 @@
+"""The `quita` command line: set-up, import, serving, benchmarks and operations."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+import click
+
+from bot.settings import Settings, SettingsError, load_settings
+
+T = TypeVar("T")
+
+
+def settings_or_exit() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(2)
+
+
+def run_async(coro: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coro)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Quita: a respectful debt-collection chatbot (Telegram, WhatsApp, web chat)."""
+
+
+@main.command()
+def run() -> None:
+    """Serve the configured channels, web chat, webhooks and workers (production start)."""
+    from bot.runtime import run_server
+
+    settings = settings_or_exit()
+    sys.exit(run_server(settings, demo=False))
+
+
+@main.command()
+@click.option("--port", type=int, default=None, help="HTTP port (default QUITA_HTTP_PORT).")
+def demo(port: int | None) -> None:
+    """Migrate a SQLite database, seed sample debts and serve the web chat and console."""
+    from bot.runtime import run_server
+
+    settings = settings_or_exit()
+    if port is not None:
+        settings = settings.model_copy(update={"quita_http_port": port})
+    sys.exit(run_server(settings, demo=True))
+
+
+def _register() -> None:
+    from bot.commands.bench import bench_command
+    from bot.commands.importer import import_command
+    from bot.commands.policy import policy_group
+    from storage.cli import db
+
+    main.add_command(import_command, "import")
+    main.add_command(policy_group, "policy")
+    main.add_command(bench_command, "bench")
+    main.add_command(db, "db")
+
+
+_register()

@@ -1,0 +1,1 @@
+"""Sub-commands of `quita`, one module each."""

@@ -1,0 +1,94 @@
+"""Render dialog messages (id + params) into text for the debtor's locale.
+
+The dialog never holds finished text: the catalogs under `dialogs/locales` (gettext `.po`,
+msgid = message id, msgstr = text with `{name}` placeholders) are read once with Babel, and
+money and dates are formatted here, at the edge, the way each locale writes them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+
+from babel.dates import format_date
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency, format_decimal
+
+from dialogs.flow.actions import Choice, Message, Money, ParamValue, Percent
+from dialogs.money import from_cents
+
+__all__ = ["DEFAULT_LOCALE", "LOCALES", "catalog", "locale_from", "render", "render_choice_label"]
+
+DEFAULT_LOCALE = "pt_BR"
+LOCALES = ("pt_BR", "en", "es")
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "dialogs" / "locales"
+
+# Babel puts non-breaking (and narrow no-break) spaces in currency; channels and tests want
+# the plain "R$ 1.234,56" people type.
+_PLAIN_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " "})
+_DATE_PATTERNS = {"pt_BR": "dd/MM/yyyy", "es": "dd/MM/yyyy", "en": "MM/dd/yyyy"}
+
+
+@cache
+def catalog(locale: str) -> Mapping[str, str]:
+    """The translated texts of one locale (empty translations left out), read once."""
+    path = LOCALES_DIR / locale / "LC_MESSAGES" / "quita.po"
+    if not path.is_file():
+        return {}
+    with path.open("rb") as handle:
+        parsed = read_po(handle, locale=locale)
+    return {
+        str(entry.id): str(entry.string)
+        for entry in parsed
+        if entry.id and isinstance(entry.string, str) and entry.string
+    }
+
+
+def locale_from(tag: str | None) -> str:
+    """Map a client language tag ("pt-BR", "pt", "en-US", "es_AR"…) to a supported locale."""
+    if not tag:
+        return DEFAULT_LOCALE
+    language = tag.strip().replace("-", "_").split("_")[0].lower()
+    return {"pt": "pt_BR", "en": "en", "es": "es"}.get(language, DEFAULT_LOCALE)
+
+
+def _template(message_id: str, locale: str) -> str:
+    text = catalog(locale).get(message_id)
+    if text is None:
+        text = catalog(DEFAULT_LOCALE).get(message_id)
+    if text is None:
+        raise KeyError(f"message id {message_id!r} has no text in any catalog")
+    return text
+
+
+def format_param(value: ParamValue, locale: str) -> str:
+    """One parameter as the locale writes it: R$ 1.234,56, 05/12/2026, 0,5."""
+    match value:
+        case Money(cents=cents):
+            text = format_currency(from_cents(cents), "BRL", locale=locale)
+            return text.translate(_PLAIN_SPACES)
+        case Percent(value=rate):
+            return format_decimal(Decimal(rate).normalize(), locale=locale)
+        case date():
+            pattern = _DATE_PATTERNS.get(locale, "dd/MM/yyyy")
+            return format_date(value, pattern, locale=locale)
+        case _:
+            return str(value)
+
+
+def render(message: Message, locale: str) -> str:
+    """The finished text; falls back to pt_BR when the locale or the id is missing.
+
+    A placeholder without a parameter raises KeyError: that is a bug the flow tests catch.
+    """
+    if locale not in LOCALES:
+        locale = locale_from(locale)
+    params = {name: format_param(value, locale) for name, value in message.params.items()}
+    return _template(message.id, locale).format_map(params)
+
+
+def render_choice_label(choice: Choice, locale: str) -> str:
+    return render(choice.label, locale)

@@ -1,0 +1,70 @@
+"""OutboundMessage <-> JSON, the form an outbox row keeps until the worker sends it."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from bot.channels.base import Button, OutboundMessage, Template
+
+
+def dump(message: OutboundMessage) -> str:
+    return json.dumps(as_dict(message), ensure_ascii=False, separators=(",", ":"))
+
+
+def load(raw: str) -> OutboundMessage:
+    return from_dict(json.loads(raw))
+
+
+def as_dict(message: OutboundMessage) -> dict[str, Any]:
+    data: dict[str, Any] = {"text": message.text}
+    if message.buttons:
+        data["buttons"] = [
+            {
+                "id": b.id,
+                "title": b.title,
+                **({"description": b.description} if b.description else {}),
+            }
+            for b in message.buttons
+        ]
+    if message.image_png is not None:
+        data["image_png"] = base64.b64encode(message.image_png).decode("ascii")
+        data["image_caption"] = message.image_caption
+    if message.copy_code:
+        data["copy_code"] = True
+    if message.template is not None:
+        data["template"] = {
+            "name": message.template.name,
+            "language": message.template.language,
+            "body_params": list(message.template.body_params),
+        }
+    if message.proactive:
+        data["proactive"] = True
+    if message.extra:
+        data["extra"] = dict(message.extra)
+    return data
+
+
+def from_dict(data: dict[str, Any]) -> OutboundMessage:
+    template = data.get("template")
+    image = data.get("image_png")
+    return OutboundMessage(
+        text=data.get("text", ""),
+        buttons=tuple(
+            Button(id=b["id"], title=b["title"], description=b.get("description"))
+            for b in data.get("buttons", ())
+        ),
+        image_png=base64.b64decode(image) if image else None,
+        image_caption=data.get("image_caption", ""),
+        copy_code=bool(data.get("copy_code", False)),
+        template=Template(
+            name=template["name"],
+            language=template["language"],
+            body_params=tuple(template.get("body_params", ())),
+        )
+        if template
+        else None,
+        proactive=bool(data.get("proactive", False)),
+        extra=dict(data.get("extra", {})),
+    )

@@ -1,0 +1,1 @@
+"""Payment instruments: PIX BR Code and QR, boleto validation, card links, webhook signatures."""

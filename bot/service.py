@@ -1,0 +1,212 @@
+"""ConversationService: the only writer of conversation state.
+
+Every event — from a channel, the scheduler, the agent console or a payment webhook — enters
+through `handle`, which follows the one path in DESIGN.md:
+
+    lock the conversation → drop duplicates → load state and context → agent owns it? →
+    dialogs.step (pure) → carry out the actions → commit everything in ONE transaction
+
+After the commit the outbox worker and live listeners (web chat, console) are woken up.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from bot.channels.base import ChannelName, Inbound
+from bot.clock import Clock
+from bot.effects import Effects
+from bot.events_codec import describe_inbound, inbound_author, inbound_text
+from bot.locks import KeyedLocks
+from bot.notify import Notifier
+from dialogs.documents import phone_variants
+from dialogs.flow import Context, State, initial_context, step
+from dialogs.flow.events import (
+    AgentClaimed,
+    AgentClosed,
+    AgentReleased,
+    ButtonPressed,
+    Event,
+    MediaReceived,
+    StartRequested,
+    TextReceived,
+)
+from dialogs.negotiation.policy import Policy
+from storage import ConversationRow, Database, UnitOfWork
+
+log = logging.getLogger(__name__)
+
+DEBTOR_EVENTS = (TextReceived, ButtonPressed, MediaReceived, StartRequested)
+AGENT_EVENTS = (AgentClaimed, AgentReleased, AgentClosed)
+MAX_FOLLOW_UPS = 8  # lookups answered inside one call; a longer chain is a bug
+MAX_STORED_TEXT = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class HandleResult:
+    conversation_id: int
+    duplicate: bool = False
+    replies: int = 0
+    state: str = ""
+
+
+class ConversationService:
+    """Serialises work per conversation and commits each event atomically."""
+
+    def __init__(
+        self,
+        db: Database,
+        policy: Policy,
+        clock: Clock,
+        notifier: Notifier | None = None,
+    ) -> None:
+        self._db = db
+        self._policy = policy
+        self._clock = clock
+        self._notifier = notifier or Notifier()
+        self._locks = KeyedLocks()
+        self._on_commit: list[Callable[[], None]] = []
+
+    @property
+    def notifier(self) -> Notifier:
+        return self._notifier
+
+    @property
+    def policy(self) -> Policy:
+        return self._policy
+
+    @property
+    def db(self) -> Database:
+        return self._db
+
+    def on_commit(self, callback: Callable[[], None]) -> None:
+        """Run `callback` after every commit that queued outbound messages (wakes the outbox)."""
+        self._on_commit.append(callback)
+
+    async def accept(self, inbound: Inbound) -> None:
+        """InboundSink: handle the event now; returns once it is durably committed."""
+        await self.handle(inbound)
+
+    async def delivery_status(
+        self, channel: ChannelName, channel_message_id: str, status: str, at: datetime
+    ) -> None:
+        """DeliveryStatusSink: a platform told us what happened to a message we sent."""
+        async with self._db.transaction() as tx:
+            await tx.messages.set_delivery(channel.value, channel_message_id, status)
+
+    async def handle(self, inbound: Inbound) -> HandleResult:
+        async with self._locks.hold(inbound.key):
+            result = await self._handle_locked(inbound)
+        if not result.duplicate:
+            if result.replies:
+                for callback in self._on_commit:
+                    callback()
+            self._notifier.publish_conversation(result.conversation_id)
+        return result
+
+    async def _handle_locked(self, inbound: Inbound) -> HandleResult:
+        now = self._clock.now()
+        event = inbound.event
+        async with self._db.transaction() as tx:
+            conv = await self._load_or_create(tx, inbound, now)
+            if not await self._record_inbound(tx, conv.id, inbound, now):
+                return HandleResult(conv.id, duplicate=True, state=conv.state)
+            if isinstance(event, DEBTOR_EVENTS):
+                conv = replace(conv, last_inbound_at=now)
+
+            if conv.mode == "agent" and not isinstance(event, AGENT_EVENTS):
+                # The agent owns the chat: the message is recorded, the console is told,
+                # and the bot stays silent.
+                await tx.conversations.save(conv, now=now)
+                return HandleResult(conv.id, state=conv.state)
+
+            context = Context.from_dict(conv.context) if conv.context else initial_context()
+            if inbound.locale and inbound.locale != context.locale:
+                context = context.with_locale(inbound.locale)
+            effects = Effects(tx, conv, self._policy, now)
+            state = State(conv.state)
+            pending: list[Event] = [event]
+            for _ in range(MAX_FOLLOW_UPS):
+                if not pending:
+                    break
+                current = pending.pop(0)
+                debtor_id = effects.conversation.debtor_id
+                if debtor_id is not None:
+                    context = context.with_debtor(await tx.debtors.snapshot(debtor_id))
+                transition = step(state, context, current, self._policy, now)
+                state, context = transition.state, transition.context
+                for action in transition.actions:
+                    follow_up = await effects.apply(action, context)
+                    if follow_up is not None:
+                        pending.append(follow_up)
+            else:
+                log.error("conversation %s: follow-up chain cut short", conv.id)
+
+            conv = replace(
+                effects.conversation,
+                state=state.value,
+                context=context.to_dict(),
+                mode=effects.mode_after(conv.mode, event),
+            )
+            await tx.conversations.save(conv, now=now)
+            replies = await effects.flush()
+        log.info(
+            "handled %s conv=%s state=%s replies=%d",
+            describe_inbound(inbound),
+            conv.id,
+            conv.state,
+            replies,
+        )
+        return HandleResult(conv.id, replies=replies, state=conv.state)
+
+    async def _load_or_create(
+        self, tx: UnitOfWork, inbound: Inbound, now: datetime
+    ) -> ConversationRow:
+        channel, address = inbound.key.channel.value, inbound.key.address
+        await tx.conversations.lock_key(channel, address)
+        conv = await tx.conversations.get_for_update(channel, address)
+        if conv is not None:
+            return conv
+        contact = await tx.contacts.get_or_create(channel, address, locale=inbound.locale, now=now)
+        debtor_id = contact.debtor_id
+        if debtor_id is None and inbound.key.channel is ChannelName.WHATSAPP:
+            # WhatsApp tells us the phone number; it links the chat (verification still applies).
+            debtor = await tx.debtors.by_phone(phone_variants("+" + address.lstrip("+")))
+            if debtor is not None:
+                debtor_id = debtor.id
+                await tx.contacts.link(contact.id, debtor_id)
+        return await tx.conversations.create(
+            channel,
+            address,
+            state=State.NEW.value,
+            context=initial_context(inbound.locale or "pt_BR").to_dict(),
+            contact_id=contact.id,
+            debtor_id=debtor_id,
+            now=now,
+        )
+
+    async def _record_inbound(
+        self, tx: UnitOfWork, conversation_id: int, inbound: Inbound, now: datetime
+    ) -> bool:
+        """Store the debtor's message (or the event's idempotency key); False if seen before."""
+        channel = inbound.key.channel.value
+        text = inbound_text(inbound.event)[:MAX_STORED_TEXT]
+        author = inbound_author(inbound.event)
+        if inbound.message_id is None and inbound.idempotency_key is not None:
+            recorded = await tx.inbound.record("event", inbound.idempotency_key, "{}")
+            if recorded is None:
+                return False
+        if inbound.message_id is None and not text:
+            return True
+        stored = await tx.messages.add_inbound(
+            conversation_id,
+            channel,
+            inbound.message_id,
+            text,
+            author=author,
+            now=inbound.received_at if inbound.message_id else now,
+        )
+        return stored is not None

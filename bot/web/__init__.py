@@ -1,0 +1,1 @@
+"""Quita's aiohttp server: web chat, webhooks, agent console, JSON API, health."""

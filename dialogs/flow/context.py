@@ -1,0 +1,121 @@
+"""What the conversation remembers between events, stored as JSON in `conversation.context`.
+
+A frozen dataclass so that every step returns a new value (`dataclasses.replace`) and a test
+can compare contexts; pydantic only does the JSON round trip.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from functools import cache
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from dialogs.flow.actions import PlannedInstallment
+from dialogs.flow.snapshots import AgreementSnapshot, DebtorSnapshot
+
+MAX_REMEMBERED_WORDS = 300  # enough for an agent summary, not a transcript
+
+
+@dataclass(frozen=True, slots=True)
+class ChosenPlan:
+    """A plan the debtor picked (or was proposed): a cash payment is a plan of one."""
+
+    count: int
+    installment_cents: int
+    total_cents: int
+    first_due: date
+    installments: tuple[PlannedInstallment, ...]
+    down_payment_cents: int = 0
+    discount_cents: int = 0
+    cash: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    locale: str = "pt_BR"
+    debtor: DebtorSnapshot | None = None
+    verified_debtor_id: int | None = None
+    questions: tuple[str, ...] = ()  # verification questions still to ask
+    failed_attempts: int = 0
+    locked_until: datetime | None = None
+    not_understood_count: int = 0
+    offer_revisits: int = 0
+    abuse_count: int = 0
+    plan: ChosenPlan | None = None
+    proposed_plan: ChosenPlan | None = None
+    proposed_amount_cents: int | None = None
+    payment_channel: str | None = None
+    agreement_id: int | None = None
+    promised_date: date | None = None
+    opted_out: bool = False
+    last_question: str = ""  # a sub-question inside a state, re-asked after help/unknown
+    dispute_kind: str | None = None
+    agent_notice_sent: bool = False
+    last_words: str = ""
+
+    @property
+    def verified(self) -> bool:
+        """Verified only for the debtor we are talking about (a new link resets it)."""
+        return (
+            self.debtor is not None
+            and self.verified_debtor_id is not None
+            and self.verified_debtor_id == self.debtor.debtor_id
+        )
+
+    @property
+    def active_agreement(self) -> AgreementSnapshot | None:
+        if self.debtor is None:
+            return None
+        for agreement in self.debtor.agreements:
+            if agreement.status == "active" and (
+                self.agreement_id is None or agreement.agreement_id == self.agreement_id
+            ):
+                return agreement
+        return None
+
+    def with_debtor(self, debtor: DebtorSnapshot | None) -> Context:
+        """The service refreshes the debtor from storage before every step."""
+        active = (
+            [a.agreement_id for a in debtor.agreements if a.status == "active"] if debtor else []
+        )
+        agreement_id = self.agreement_id if self.agreement_id in active else None
+        if agreement_id is None and active:
+            agreement_id = active[0]
+        if debtor is None:
+            agreement_id = self.agreement_id
+        return replace(self, debtor=debtor, agreement_id=agreement_id)
+
+    def with_locale(self, locale: str) -> Context:
+        return replace(self, locale=locale)
+
+    def remember_words(self, text: str) -> Context:
+        return replace(self, last_words=text.strip()[:MAX_REMEMBERED_WORDS])
+
+    def to_json(self) -> str:
+        return _adapter().dump_json(self).decode()
+
+    @classmethod
+    def from_json(cls, raw: str) -> Context:
+        return _adapter().validate_json(raw)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict, for storage layers that keep JSON columns."""
+        data: dict[str, Any] = _adapter().dump_python(self, mode="json")
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Context:
+        return _adapter().validate_python(dict(data))
+
+
+@cache
+def _adapter() -> TypeAdapter[Context]:
+    return TypeAdapter(Context)
+
+
+def initial_context(locale: str = "pt_BR") -> Context:
+    return Context(locale=locale)

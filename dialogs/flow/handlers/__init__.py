@@ -1,0 +1,1 @@
+"""Transition handlers, grouped by the part of the conversation they serve."""

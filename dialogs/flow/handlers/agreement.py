@@ -1,0 +1,122 @@
+"""After the deal: balance left, second copy, changing the channel, payments arriving."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from dialogs import messages as m
+from dialogs.flow import deal, escalation, guards, views
+from dialogs.flow.actions import (
+    Action,
+    ChangePaymentChannel,
+    CloseConversation,
+    Money,
+    SendPaymentInstructions,
+)
+from dialogs.flow.events import PaymentConfirmed
+from dialogs.flow.states import State
+from dialogs.flow.turn import Transition, Turn
+from dialogs.flow.views import say
+
+_CHANNEL_TRIGGER_PREFIX = "channel_"
+
+
+def status(turn: Turn) -> Transition:
+    """ "Qual o saldo?", "quando vence?": what is left and the next due date."""
+    return turn.go(State.AGREEMENT_ACTIVE, views.agreement_status(turn.context))
+
+
+def second_copy(turn: Turn) -> Transition:
+    agreement = turn.context.active_agreement
+    remaining = deal.unpaid_installments(agreement) if agreement is not None else ()
+    if agreement is None or not remaining:
+        return turn.go(State.AGREEMENT_ACTIVE, views.agreement_status(turn.context))
+    following = remaining[0]
+    return turn.go(
+        State.AGREEMENT_ACTIVE,
+        say(
+            m.AGREEMENT_SECOND_COPY,
+            number=following.number,
+            amount=Money(following.amount_cents - following.paid_cents),
+            due_date=following.due_date,
+        ),
+        SendPaymentInstructions(
+            payment_channel=agreement.payment_channel,
+            agreement_id=agreement.agreement_id,
+            installment=following.number,
+        ),
+    )
+
+
+def change_channel(turn: Turn) -> Transition:
+    channel = turn.trigger.removeprefix(_CHANNEL_TRIGGER_PREFIX)
+    agreement = turn.context.active_agreement
+    if agreement is None or not guards.channel_enabled(channel, turn.policy):
+        return turn.go(State.AGREEMENT_ACTIVE, views.agreement_menu())
+    context = replace(turn.context, payment_channel=channel)
+    return turn.go(
+        State.AGREEMENT_ACTIVE,
+        ChangePaymentChannel(agreement.agreement_id, channel),
+        say(m.AGREEMENT_CHANNEL_CHANGED[channel]),
+        SendPaymentInstructions(payment_channel=channel, agreement_id=agreement.agreement_id),
+        context=context,
+    )
+
+
+def payment_confirmed(turn: Turn) -> Transition:
+    """Thank the debtor with what is left; the last payment closes the conversation."""
+    event = turn.event
+    assert isinstance(event, PaymentConfirmed)
+    if not event.matches_installment:
+        return escalation.escalate(
+            turn,
+            escalation.PAYMENT_MISMATCH,
+            say(m.PAYMENT_MISMATCH, amount=Money(event.amount_cents)),
+            tell_debtor=False,
+            amount=Money(event.amount_cents),
+            number=event.installment_number,
+            expected=Money(_expected(turn, event)),
+        )
+    agreement = next(
+        (
+            a
+            for a in (turn.context.debtor.agreements if turn.context.debtor else ())
+            if a.agreement_id == event.agreement_id
+        ),
+        None,
+    )
+    remaining = (
+        deal.unpaid_installments(agreement, also_paid=event.installment_number)
+        if agreement is not None
+        else ()
+    )
+    context = replace(turn.context, agreement_id=event.agreement_id)
+    if agreement is not None and not remaining:
+        name = context.debtor.first_name if context.debtor is not None else ""
+        actions: list[Action] = [say(m.PAYMENT_COMPLETED, name=name)]
+        if turn.policy.creditor.lists_debtors:
+            actions.append(say(m.PAYMENT_COMPLETED_LISTING, creditor=turn.policy.creditor.name))
+        actions.append(CloseConversation())
+        return turn.go(State.CLOSED, *actions, context=replace(context, agreement_id=None))
+    target = turn.state if turn.state is State.AWAITING_AGENT else State.AGREEMENT_ACTIVE
+    if not remaining:
+        return turn.go(target, context=context)
+    following = remaining[0]
+    thanks = say(
+        m.PAYMENT_THANKS,
+        number=event.installment_number,
+        amount=Money(event.amount_cents),
+        remaining_count=len(remaining),
+        remaining=Money(deal.left_to_pay(remaining)),
+        next_due=following.due_date,
+    )
+    return turn.go(target, thanks, context=context)
+
+
+def _expected(turn: Turn, event: PaymentConfirmed) -> int:
+    for agreement in turn.context.debtor.agreements if turn.context.debtor else ():
+        if agreement.agreement_id == event.agreement_id:
+            for item in agreement.installments:
+                if item.number == event.installment_number:
+                    return item.amount_cents
+    return 0

@@ -1,0 +1,167 @@
+"""`Database` and its unit of work: one connection, one transaction, all repositories.
+
+    async with db.transaction() as tx:
+        conv = await tx.conversations.get_for_update(channel, address)
+        ...
+    # committed here; rolled back if the block raised
+
+PostgreSQL: an asyncpg connection from the pool per transaction. SQLite: a pysqlite
+connection driven inline (see `storage.connection`); write transactions start with
+`BEGIN IMMEDIATE` and, within one process, queue on an asyncio lock, so SQLite never has
+to arbitrate between this process's own writers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy import exc, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage import interfaces
+from storage.connection import Executor, InlineConnection
+from storage.engine import (
+    BUSY_TIMEOUT_MS,
+    WRITE_OPTION,
+    create_engine,
+    create_inline_sqlite_engine,
+    dialect_of,
+)
+from storage.repositories.agents import SqlAgents, SqlSessions
+from storage.repositories.agreements import SqlAgreements
+from storage.repositories.audit import SqlAudit
+from storage.repositories.contacts import SqlContacts
+from storage.repositories.conversations import SqlConversations
+from storage.repositories.debtors import SqlDebtors
+from storage.repositories.escalations import SqlEscalations
+from storage.repositories.inbound import SqlInbound
+from storage.repositories.invites import SqlInvites
+from storage.repositories.jobs import SqlJobs
+from storage.repositories.messages import SqlMessages
+from storage.repositories.outbox import SqlOutbox
+
+
+class UnitOfWork:
+    """The repositories of one open transaction; `connection.execute` runs ad-hoc Core SQL."""
+
+    __slots__ = (
+        "agents",
+        "agreements",
+        "audit",
+        "connection",
+        "contacts",
+        "conversations",
+        "debtors",
+        "dialect",
+        "escalations",
+        "inbound",
+        "invites",
+        "jobs",
+        "messages",
+        "outbox",
+        "sessions",
+    )
+
+    def __init__(self, connection: Executor, dialect: str) -> None:
+        self.connection = connection
+        self.dialect = dialect
+        self.conversations: interfaces.Conversations = SqlConversations(connection, dialect)
+        self.messages: interfaces.Messages = SqlMessages(connection, dialect)
+        self.inbound: interfaces.InboundLog = SqlInbound(connection, dialect)
+        self.outbox: interfaces.OutboxQueue = SqlOutbox(connection, dialect)
+        self.debtors: interfaces.Debtors = SqlDebtors(connection, dialect)
+        self.contacts: interfaces.Contacts = SqlContacts(connection, dialect)
+        self.agreements: interfaces.Agreements = SqlAgreements(connection, dialect)
+        self.escalations: interfaces.Escalations = SqlEscalations(connection, dialect)
+        self.jobs: interfaces.Jobs = SqlJobs(connection, dialect)
+        self.invites: interfaces.Invites = SqlInvites(connection, dialect)
+        self.agents: interfaces.Agents = SqlAgents(connection, dialect)
+        self.sessions: interfaces.Sessions = SqlSessions(connection, dialect)
+        self.audit: interfaces.Audit = SqlAudit(connection, dialect)
+
+
+def _is_busy(error: BaseException) -> bool:
+    return "locked" in str(error) or "busy" in str(error)
+
+
+class Database:
+    """Owns the engines; hands out transactions. Call `dispose()` when done.
+
+    `engine` is an `AsyncEngine` on the same database for callers that need one (it is not
+    used by `transaction()` on SQLite).
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.dialect = dialect_of(url)
+        self.engine: AsyncEngine = create_engine(url)
+        self._inline: Engine | None = None
+        self._sqlite_writer: asyncio.Lock | None = None
+        if self.dialect == "sqlite":
+            self._inline = create_inline_sqlite_engine(url)
+            self._sqlite_writer = asyncio.Lock()
+
+    @asynccontextmanager
+    async def transaction(self, *, write: bool = True) -> AsyncIterator[UnitOfWork]:
+        """One transaction; commits on normal exit, rolls back on an exception.
+
+        `write=False` is for read-only work: on SQLite it starts a deferred transaction and
+        does not queue behind writers; it must not write.
+        """
+        if self._inline is None:
+            async with self.engine.connect() as connection, connection.begin():
+                yield UnitOfWork(connection, self.dialect)
+            return
+        if write and self._sqlite_writer is not None:
+            async with self._sqlite_writer, self._sqlite(self._inline, write=True) as tx:
+                yield tx
+        else:
+            async with self._sqlite(self._inline, write=False) as tx:
+                yield tx
+
+    @asynccontextmanager
+    async def _sqlite(self, engine: Engine, *, write: bool) -> AsyncIterator[UnitOfWork]:
+        connection = await self._begin_sqlite(engine, write=write)
+        try:
+            yield UnitOfWork(InlineConnection(connection), "sqlite")
+        except BaseException:
+            connection.rollback()
+            raise
+        else:
+            connection.commit()
+        finally:
+            connection.close()
+
+    async def _begin_sqlite(self, engine: Engine, *, write: bool) -> Connection:
+        """Begin, waiting asynchronously (up to the busy timeout) for another process's lock."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        delay = 0.001
+        while True:
+            connection = engine.connect()
+            if write:
+                connection = connection.execution_options(**{WRITE_OPTION: True})
+            try:
+                connection.begin()
+            except (sqlite3.OperationalError, exc.OperationalError) as error:
+                connection.close()
+                if not _is_busy(error) or time.monotonic() >= deadline:
+                    raise
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 0.05)
+            else:
+                return connection
+
+    async def ping(self) -> None:
+        """Raise if the database cannot answer a trivial query (readiness checks)."""
+        async with self.transaction(write=False) as tx:
+            await tx.connection.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+        if self._inline is not None:
+            self._inline.dispose()

@@ -1,0 +1,101 @@
+"""Async engines tuned for each database Quita supports.
+
+SQLite: WAL (readers never block the writer), `synchronous=NORMAL` (durable across app
+crashes, fast commits), a busy timeout instead of instant "database is locked", foreign
+keys on, and SQLAlchemy emitting BEGIN itself so a write transaction can start with
+`BEGIN IMMEDIATE` (no deadlock when two readers both try to upgrade to writers).
+PostgreSQL: asyncpg with a connection pool sized for a few workers per process.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import create_engine as create_sync_engine
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+WRITE_OPTION = "quita_write"
+BUSY_TIMEOUT_MS = 5000
+SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=NORMAL",
+    f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
+    "PRAGMA foreign_keys=ON",
+)
+
+
+class UnsupportedDatabaseError(ValueError):
+    """Only sqlite+aiosqlite and postgresql+asyncpg URLs are supported."""
+
+
+def dialect_of(url: str) -> str:
+    """'sqlite' or 'postgresql' for a supported URL; raises otherwise."""
+    drivername = make_url(url).drivername
+    if drivername == "sqlite+aiosqlite":
+        return "sqlite"
+    if drivername == "postgresql+asyncpg":
+        return "postgresql"
+    raise UnsupportedDatabaseError(
+        f"unsupported database driver {drivername!r}: use sqlite+aiosqlite or postgresql+asyncpg"
+    )
+
+
+def create_engine(url: str, **options: Any) -> AsyncEngine:
+    """An `AsyncEngine` for `url` with Quita's connection settings applied."""
+    if dialect_of(url) == "sqlite":
+        engine = create_async_engine(url, **options)
+        _tune_sqlite(engine)
+        return engine
+    settings: dict[str, Any] = {"pool_size": 10, "max_overflow": 20, "pool_recycle": 1800}
+    settings.update(options)
+    return create_async_engine(url, **settings)
+
+
+def create_inline_sqlite_engine(url: str) -> Engine:
+    """A synchronous pysqlite engine on the same file, for `storage.connection.InlineConnection`.
+
+    `BEGIN IMMEDIATE` is attempted without waiting (busy timeout 0 for that one statement):
+    if another process holds the write lock it fails at once with "database is locked" and
+    the caller retries asynchronously. Every other statement keeps the 5 s busy timeout.
+    Unlimited overflow, because a blocked checkout would freeze the event loop.
+    """
+    sync_url = make_url(url).set(drivername="sqlite+pysqlite")
+    engine = create_sync_engine(sync_url, pool_size=8, max_overflow=-1)
+    event.listen(engine, "connect", _sqlite_connect)
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        if not connection.get_execution_options().get(WRITE_OPTION, False):
+            connection.exec_driver_sql("BEGIN")
+            return
+        dbapi = connection.connection.dbapi_connection
+        if dbapi is None:  # pragma: no cover - a live connection always has one
+            raise RuntimeError("SQLite connection is closed")
+        dbapi.execute("PRAGMA busy_timeout=0")
+        try:
+            dbapi.execute("BEGIN IMMEDIATE")
+        finally:
+            dbapi.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+
+    return engine
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (begin event)
+    cursor = dbapi_connection.cursor()
+    try:
+        for pragma in SQLITE_PRAGMAS:
+            cursor.execute(pragma)
+    finally:
+        cursor.close()
+
+
+def _tune_sqlite(engine: AsyncEngine) -> None:
+    event.listen(engine.sync_engine, "connect", _sqlite_connect)
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        write = connection.get_execution_options().get(WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")

@@ -1,0 +1,300 @@
+"""The repository contracts other packages program against (`tx.<name>` in a transaction).
+
+Implementations live in `storage.repositories`; tests and callers depend only on these.
+Every method runs inside the caller's transaction; nothing here commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from storage.enums import InviteOutcome
+from storage.repositories.debtors import NewDebt, NewDebtor, Upserted
+from storage.rows import (
+    AgentRow,
+    AgentSessionRow,
+    AgreementRow,
+    AuditRow,
+    ContactRow,
+    ConversationRow,
+    DebtorRow,
+    DebtRow,
+    EscalationRow,
+    InboundRow,
+    InstallmentRow,
+    JobRow,
+    MessageRow,
+    NewInstallment,
+    NewOutbox,
+    OutboxRow,
+    PaymentRow,
+)
+
+if TYPE_CHECKING:  # importing dialogs.flow loads the whole dialog; only types are needed
+    from dialogs.flow.snapshots import DebtorSnapshot
+
+
+class Conversations(Protocol):
+    async def lock_key(self, channel: str, address: str) -> None: ...
+    async def get(self, conversation_id: int) -> ConversationRow | None: ...
+    async def get_for_update(self, channel: str, address: str) -> ConversationRow | None: ...
+    async def by_key(self, channel: str, address: str) -> ConversationRow | None: ...
+    async def create(
+        self,
+        channel: str,
+        address: str,
+        *,
+        state: str,
+        context: Mapping[str, Any] | None = None,
+        mode: str = ...,
+        contact_id: int | None = None,
+        debtor_id: int | None = None,
+        now: datetime | None = None,
+    ) -> ConversationRow: ...
+    async def save(
+        self, row: ConversationRow, *, now: datetime | None = None
+    ) -> ConversationRow: ...
+    async def list_by_mode(self, mode: str, *, limit: int = 500) -> list[ConversationRow]: ...
+    async def for_debtor(self, debtor_id: int) -> list[ConversationRow]: ...
+
+
+class Messages(Protocol):
+    async def add_inbound(
+        self,
+        conversation_id: int,
+        channel: str,
+        channel_message_id: str | None,
+        text: str,
+        *,
+        payload: Mapping[str, Any] | None = None,
+        author: str = ...,
+        now: datetime | None = None,
+    ) -> int | None: ...
+    async def add_outbound(
+        self,
+        conversation_id: int,
+        channel: str,
+        text: str,
+        payload: Mapping[str, Any] | None = None,
+        author: str = ...,
+        *,
+        now: datetime | None = None,
+    ) -> int: ...
+    async def set_delivery(self, channel: str, channel_message_id: str, status: str) -> bool: ...
+    async def get(self, message_id: int) -> MessageRow | None: ...
+    async def attach_channel_id(self, message_id: int, channel_message_id: str) -> None: ...
+    async def mark_failed(self, message_id: int) -> None: ...
+    async def transcript(
+        self, conversation_id: int, *, after_id: int = 0, limit: int = 1000
+    ) -> list[MessageRow]: ...
+
+
+class InboundLog(Protocol):
+    async def record(
+        self, channel: str, external_id: str, payload: str, *, now: datetime | None = None
+    ) -> int | None: ...
+    async def pending(self, limit: int = 100) -> list[InboundRow]: ...
+    async def mark_processed(
+        self, inbound_id: int, *, error: str | None = None, now: datetime | None = None
+    ) -> None: ...
+
+
+class OutboxQueue(Protocol):
+    async def enqueue(
+        self, rows: Sequence[NewOutbox], *, now: datetime | None = None
+    ) -> list[int]: ...
+    async def claim(self, batch: int, lease_seconds: float, now: datetime) -> list[OutboxRow]: ...
+    async def mark_sent(self, outbox_id: int, channel_message_id: str, now: datetime) -> None: ...
+    async def mark_retry(self, outbox_id: int, error: str, available_at: datetime) -> None: ...
+    async def mark_failed(self, outbox_id: int, error: str) -> None: ...
+    async def get(self, outbox_id: int) -> OutboxRow | None: ...
+    async def pending_count(self) -> int: ...
+    async def next_due_at(self) -> datetime | None: ...
+
+
+class Debtors(Protocol):
+    async def get(self, debtor_id: int) -> DebtorRow | None: ...
+    async def by_external_id(self, external_id: str) -> DebtorRow | None: ...
+    async def by_cpf(self, cpf: str) -> DebtorRow | None: ...
+    async def list_page(self, *, after_id: int = 0, limit: int = 100) -> list[DebtorRow]: ...
+    async def by_phone(self, e164_variants: Sequence[str]) -> DebtorRow | None: ...
+    async def upsert(self, new: NewDebtor, *, now: datetime | None = None) -> Upserted: ...
+    async def upsert_debt(self, new: NewDebt, *, now: datetime | None = None) -> Upserted: ...
+    async def debts(self, debtor_id: int, *, include_paid: bool = False) -> list[DebtRow]: ...
+    async def set_debt_status(
+        self, debt_ids: Sequence[int], status: str, *, now: datetime | None = None
+    ) -> None: ...
+    async def snapshot(self, debtor_id: int) -> DebtorSnapshot | None: ...
+
+
+class Contacts(Protocol):
+    async def get(self, contact_id: int) -> ContactRow | None: ...
+    async def by_address(self, channel: str, address: str) -> ContactRow | None: ...
+    async def get_or_create(
+        self,
+        channel: str,
+        address: str,
+        *,
+        locale: str | None = None,
+        now: datetime | None = None,
+    ) -> ContactRow: ...
+    async def for_debtor(self, debtor_id: int) -> list[ContactRow]: ...
+    async def link(self, contact_id: int, debtor_id: int) -> None: ...
+    async def mark_verified(self, contact_id: int, debtor_id: int, now: datetime) -> None: ...
+    async def record_failed_attempt(self, contact_id: int) -> int: ...
+    async def lock(self, contact_id: int, until: datetime) -> None: ...
+    async def mark_unreachable(
+        self, channel: str, address: str, reason: str, now: datetime
+    ) -> None: ...
+    async def mark_reachable(self, contact_id: int) -> None: ...
+    async def set_opted_out(self, contact_id: int, opted_out: bool, now: datetime) -> None: ...
+    async def set_locale(self, contact_id: int, locale: str) -> None: ...
+
+
+class Agreements(Protocol):
+    async def create(
+        self,
+        debtor_id: int,
+        conversation_id: int | None,
+        debt_ids: Sequence[int],
+        installments: Sequence[NewInstallment],
+        *,
+        payment_channel: str,
+        total_cents: int,
+        discount_cents: int = 0,
+        now: datetime | None = None,
+    ) -> int: ...
+    async def get(self, agreement_id: int) -> AgreementRow | None: ...
+    async def for_debtor(self, debtor_id: int) -> list[AgreementRow]: ...
+    async def installments(self, agreement_id: int) -> list[InstallmentRow]: ...
+    async def installment_by_txid(self, txid: str) -> InstallmentRow | None: ...
+    async def mark_installment_paid(
+        self, installment_id: int, paid_cents: int, paid_at: datetime
+    ) -> bool: ...
+    async def set_installment_status(self, installment_id: int, status: str) -> None: ...
+    async def record_payment(
+        self,
+        agreement_id: int,
+        amount_cents: int,
+        paid_at: datetime,
+        source: str,
+        external_id: str,
+        *,
+        installment_id: int | None = None,
+        flagged: bool = False,
+        note: str | None = None,
+    ) -> int | None: ...
+    async def payments(self, agreement_id: int) -> list[PaymentRow]: ...
+    async def set_payment_channel(self, agreement_id: int, payment_channel: str) -> None: ...
+    async def set_status(
+        self, agreement_id: int, status: str, *, now: datetime | None = None
+    ) -> None: ...
+
+
+class Escalations(Protocol):
+    async def open(
+        self,
+        conversation_id: int,
+        reason: str,
+        summary: str,
+        priority: int = 0,
+        *,
+        now: datetime | None = None,
+    ) -> int: ...
+    async def claim(
+        self, escalation_id: int, agent_id: int, *, now: datetime | None = None
+    ) -> bool: ...
+    async def close(self, escalation_id: int, *, now: datetime | None = None) -> bool: ...
+    async def get(self, escalation_id: int) -> EscalationRow | None: ...
+    async def list_open(self) -> list[EscalationRow]: ...
+    async def active_for_conversation(self, conversation_id: int) -> EscalationRow | None: ...
+
+
+class Jobs(Protocol):
+    async def schedule(
+        self,
+        kind: str,
+        run_at: datetime,
+        key: str,
+        ref: str = "",
+        *,
+        conversation_id: int | None = None,
+        debtor_id: int | None = None,
+        now: datetime | None = None,
+    ) -> int | None: ...
+    async def claim_due(self, now: datetime, limit: int, lease_seconds: float) -> list[JobRow]: ...
+    async def complete(self, job_id: int) -> None: ...
+    async def drop(self, job_id: int, reason: str) -> None: ...
+    async def reschedule(self, job_id: int, run_at: datetime, note: str | None = None) -> None: ...
+    async def cancel_prefix(self, key_prefix: str) -> int: ...
+    async def get(self, job_id: int) -> JobRow | None: ...
+    async def by_key(self, key: str) -> JobRow | None: ...
+
+
+class Invites(Protocol):
+    async def create(
+        self,
+        debtor_id: int,
+        token_hash: str,
+        expires_at: datetime,
+        *,
+        now: datetime | None = None,
+    ) -> int: ...
+    async def redeem(self, token_hash: str, now: datetime) -> tuple[InviteOutcome, int | None]: ...
+
+
+class Agents(Protocol):
+    async def add(
+        self,
+        email: str,
+        name: str,
+        password_hash: str,
+        role: str = ...,
+        *,
+        now: datetime | None = None,
+    ) -> int: ...
+    async def get(self, agent_id: int) -> AgentRow | None: ...
+    async def by_email(self, email: str) -> AgentRow | None: ...
+    async def list_all(self) -> list[AgentRow]: ...
+    async def record_login_failure(self, agent_id: int, lock_until: datetime | None) -> int: ...
+    async def reset_login_failures(self, agent_id: int) -> None: ...
+    async def update(
+        self,
+        agent_id: int,
+        *,
+        name: str | None = None,
+        role: str | None = None,
+        password_hash: str | None = None,
+        active: bool | None = None,
+    ) -> None: ...
+
+
+class Sessions(Protocol):
+    async def create(
+        self,
+        session_id: str,
+        agent_id: int,
+        csrf_token: str,
+        expires_at: datetime,
+        *,
+        now: datetime | None = None,
+    ) -> None: ...
+    async def get(self, session_id: str, now: datetime) -> AgentSessionRow | None: ...
+    async def delete(self, session_id: str) -> None: ...
+    async def delete_for_agent(self, agent_id: int) -> None: ...
+    async def purge_expired(self, now: datetime) -> int: ...
+
+
+class Audit(Protocol):
+    async def record(
+        self,
+        actor: str,
+        action: str,
+        target: str = "",
+        detail: Mapping[str, Any] | None = None,
+        *,
+        now: datetime | None = None,
+    ) -> int: ...
+    async def recent(self, *, target: str | None = None, limit: int = 100) -> list[AuditRow]: ...

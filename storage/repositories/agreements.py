@@ -1,0 +1,218 @@
+"""Agreements, their installments and the payments against them.
+
+Each installment gets a txid unique across the system (`Q{agreement:08d}N{number:03d}`,
+valid as a PIX txid) so a payment confirmation finds its installment without guessing,
+and a payment's external id makes a redelivered confirmation a no-op.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import insert, select, update
+
+from storage import tables
+from storage.enums import AgreementStatus, DebtStatus, InstallmentStatus, PaymentSource
+from storage.repositories.base import Repository
+from storage.rows import AgreementRow, InstallmentRow, NewInstallment, PaymentRow
+from storage.types import utc_now
+
+agreement_t = tables.agreement
+link_t = tables.agreement_debt
+installment_t = tables.installment
+payment_t = tables.payment
+debt_t = tables.debt
+
+
+def installment_txid(agreement_id: int, number: int) -> str:
+    """The PIX txid for one installment: letters and digits only, 13 characters."""
+    return f"Q{agreement_id:08d}N{number:03d}"
+
+
+class SqlAgreements(Repository):
+    __slots__ = ()
+
+    async def create(
+        self,
+        debtor_id: int,
+        conversation_id: int | None,
+        debt_ids: Sequence[int],
+        installments: Sequence[NewInstallment],
+        *,
+        payment_channel: str,
+        total_cents: int,
+        discount_cents: int = 0,
+        now: datetime | None = None,
+    ) -> int:
+        """Store the deal, its installments, and mark the debts as under agreement."""
+        now = now or utc_now()
+        stmt = (
+            insert(agreement_t)
+            .values(
+                debtor_id=debtor_id,
+                conversation_id=conversation_id,
+                status=AgreementStatus.ACTIVE.value,
+                payment_channel=payment_channel,
+                total_cents=total_cents,
+                discount_cents=discount_cents,
+                created_at=now,
+            )
+            .returning(agreement_t.c.id)
+        )
+        agreement_id: int = (await self.conn.execute(stmt)).scalar_one()
+        if debt_ids:
+            await self.conn.execute(
+                insert(link_t), [{"agreement_id": agreement_id, "debt_id": d} for d in debt_ids]
+            )
+            await self.conn.execute(
+                update(debt_t)
+                .where(debt_t.c.id.in_(list(debt_ids)))
+                .values(status=DebtStatus.AGREEMENT.value, updated_at=now)
+            )
+        if installments:
+            await self.conn.execute(
+                insert(installment_t),
+                [
+                    {
+                        "agreement_id": agreement_id,
+                        "number": i.number,
+                        "amount_cents": i.amount_cents,
+                        "due_date": i.due_date,
+                        "status": InstallmentStatus.PENDING.value,
+                        "txid": installment_txid(agreement_id, i.number),
+                        "paid_cents": 0,
+                    }
+                    for i in installments
+                ],
+            )
+        return agreement_id
+
+    async def get(self, agreement_id: int) -> AgreementRow | None:
+        stmt = select(agreement_t).where(agreement_t.c.id == agreement_id)
+        found = (await self.conn.execute(stmt)).mappings().first()
+        if found is None:
+            return None
+        debt_ids = (
+            await self.conn.execute(
+                select(link_t.c.debt_id)
+                .where(link_t.c.agreement_id == agreement_id)
+                .order_by(link_t.c.debt_id)
+            )
+        ).scalars()
+        return AgreementRow(
+            id=found["id"],
+            debtor_id=found["debtor_id"],
+            conversation_id=found["conversation_id"],
+            status=found["status"],
+            payment_channel=found["payment_channel"],
+            total_cents=found["total_cents"],
+            discount_cents=found["discount_cents"],
+            created_at=found["created_at"],
+            completed_at=found["completed_at"],
+            debt_ids=tuple(debt_ids),
+            installments=tuple(await self.installments(agreement_id)),
+        )
+
+    async def for_debtor(self, debtor_id: int) -> list[AgreementRow]:
+        stmt = (
+            select(agreement_t.c.id)
+            .where(agreement_t.c.debtor_id == debtor_id)
+            .order_by(agreement_t.c.id)
+        )
+        ids = list((await self.conn.execute(stmt)).scalars())
+        return [row for i in ids if (row := await self.get(i)) is not None]
+
+    async def installments(self, agreement_id: int) -> list[InstallmentRow]:
+        stmt = (
+            select(installment_t)
+            .where(installment_t.c.agreement_id == agreement_id)
+            .order_by(installment_t.c.number)
+        )
+        return [InstallmentRow.from_row(r) for r in (await self.conn.execute(stmt)).mappings()]
+
+    async def installment_by_txid(self, txid: str) -> InstallmentRow | None:
+        stmt = select(installment_t).where(installment_t.c.txid == txid)
+        found = (await self.conn.execute(stmt)).mappings().first()
+        return None if found is None else InstallmentRow.from_row(found)
+
+    async def mark_installment_paid(
+        self, installment_id: int, paid_cents: int, paid_at: datetime
+    ) -> bool:
+        """Settle an installment once; False if it was already paid or cancelled."""
+        stmt = (
+            update(installment_t)
+            .where(
+                installment_t.c.id == installment_id,
+                installment_t.c.status.in_(
+                    (InstallmentStatus.PENDING.value, InstallmentStatus.LATE.value)
+                ),
+            )
+            .values(status=InstallmentStatus.PAID.value, paid_cents=paid_cents, paid_at=paid_at)
+        )
+        return bool((await self.conn.execute(stmt)).rowcount)
+
+    async def set_installment_status(self, installment_id: int, status: str) -> None:
+        await self.conn.execute(
+            update(installment_t)
+            .where(installment_t.c.id == installment_id)
+            .values(status=str(status))
+        )
+
+    async def record_payment(
+        self,
+        agreement_id: int,
+        amount_cents: int,
+        paid_at: datetime,
+        source: str,
+        external_id: str,
+        *,
+        installment_id: int | None = None,
+        flagged: bool = False,
+        note: str | None = None,
+    ) -> int | None:
+        """Store a payment; None when this external id was recorded before (redelivery)."""
+        stmt = (
+            self.insert_or_ignore(payment_t, ("external_id",))
+            .values(
+                agreement_id=agreement_id,
+                installment_id=installment_id,
+                amount_cents=amount_cents,
+                paid_at=paid_at,
+                source=str(PaymentSource(source)),
+                external_id=external_id,
+                flagged=flagged,
+                note=note,
+            )
+            .returning(payment_t.c.id)
+        )
+        payment_id: int | None = (await self.conn.execute(stmt)).scalar_one_or_none()
+        return payment_id
+
+    async def payments(self, agreement_id: int) -> list[PaymentRow]:
+        stmt = (
+            select(payment_t)
+            .where(payment_t.c.agreement_id == agreement_id)
+            .order_by(payment_t.c.id)
+        )
+        return [PaymentRow.from_row(r) for r in (await self.conn.execute(stmt)).mappings()]
+
+    async def set_status(
+        self, agreement_id: int, status: str, *, now: datetime | None = None
+    ) -> None:
+        """Change the agreement's status; `completed` also stamps `completed_at`."""
+        status = AgreementStatus(status)
+        values: dict[str, object] = {"status": status.value}
+        if status is AgreementStatus.COMPLETED:
+            values["completed_at"] = now or utc_now()
+        await self.conn.execute(
+            update(agreement_t).where(agreement_t.c.id == agreement_id).values(**values)
+        )
+
+    async def set_payment_channel(self, agreement_id: int, payment_channel: str) -> None:
+        """The debtor switched how they pay (PIX, boleto, card) for the coming installments."""
+        await self.conn.execute(
+            update(agreement_t)
+            .where(agreement_t.c.id == agreement_id)
+            .values(payment_channel=payment_channel)
+        )

@@ -1,0 +1,131 @@
+"""Conversations: one row per chat, changed only by the service under a lock.
+
+`save` is optimistic: it bumps `version` and refuses to overwrite a newer row, so a lost
+lock can never silently undo another writer's step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import String, bindparam, func, select, update
+
+from storage import tables
+from storage.enums import ConversationMode
+from storage.repositories.base import Repository
+from storage.rows import ConversationRow
+from storage.types import dump_json, utc_now
+
+t = tables.conversation
+
+# Built once: on the hot path, building statements would cost more than running them.
+_BY_KEY = select(t).where(
+    t.c.channel == bindparam("k_channel"), t.c.address == bindparam("k_address")
+)
+_BY_KEY_FOR_UPDATE = _BY_KEY.with_for_update()
+_BY_ID = select(t).where(t.c.id == bindparam("k_id"))
+_ADVISORY_LOCK = select(func.pg_advisory_xact_lock(func.hashtext(bindparam("k_key", type_=String))))
+_SAVE = (
+    update(t)
+    .where(t.c.id == bindparam("k_id"), t.c.version == bindparam("k_version"))
+    .values(version=t.c.version + 1)
+    .returning(*t.c)
+)
+
+
+class StaleConversationError(RuntimeError):
+    """The conversation changed since it was loaded (its version moved on)."""
+
+
+class SqlConversations(Repository):
+    __slots__ = ()
+
+    async def lock_key(self, channel: str, address: str) -> None:
+        """Serialise writers on one chat until commit, even before its row exists.
+
+        PostgreSQL: a transaction-scoped advisory lock. SQLite: nothing to do, a write
+        transaction (`BEGIN IMMEDIATE`) already excludes every other writer.
+        """
+        if self.is_postgres:
+            await self.conn.execute(_ADVISORY_LOCK, {"k_key": f"{channel}\x1f{address}"})
+
+    async def get(self, conversation_id: int) -> ConversationRow | None:
+        found = (await self.conn.execute(_BY_ID, {"k_id": conversation_id})).mappings().first()
+        return None if found is None else ConversationRow.from_row(found)
+
+    async def get_for_update(self, channel: str, address: str) -> ConversationRow | None:
+        stmt = _BY_KEY_FOR_UPDATE if self.is_postgres else _BY_KEY
+        params = {"k_channel": channel, "k_address": address}
+        found = (await self.conn.execute(stmt, params)).mappings().first()
+        return None if found is None else ConversationRow.from_row(found)
+
+    async def by_key(self, channel: str, address: str) -> ConversationRow | None:
+        """Read a chat without locking it (for views such as the web chat history)."""
+        params = {"k_channel": channel, "k_address": address}
+        found = (await self.conn.execute(_BY_KEY, params)).mappings().first()
+        return None if found is None else ConversationRow.from_row(found)
+
+    async def create(
+        self,
+        channel: str,
+        address: str,
+        *,
+        state: str,
+        context: Mapping[str, Any] | None = None,
+        mode: str = ConversationMode.BOT,
+        contact_id: int | None = None,
+        debtor_id: int | None = None,
+        now: datetime | None = None,
+    ) -> ConversationRow:
+        """Create the chat's row, or return the existing one (a concurrent creator won)."""
+        now = now or utc_now()
+        stmt = self.insert_or_ignore(t, ("channel", "address"))
+        values = {
+            "channel": channel,
+            "address": address,
+            "state": state,
+            "context": dump_json(dict(context or {})),
+            "mode": str(mode),
+            "contact_id": contact_id,
+            "debtor_id": debtor_id,
+            "version": 0,
+            "created_at": now,
+            "updated_at": now,
+        }
+        await self.conn.execute(stmt, values)
+        found = await self.get_for_update(channel, address)
+        if found is None:  # pragma: no cover - the insert or the conflict guarantees a row
+            raise RuntimeError("conversation vanished right after creation")
+        return found
+
+    async def save(self, row: ConversationRow, *, now: datetime | None = None) -> ConversationRow:
+        """Write the row's state; `row.version` must be the version that was loaded."""
+        now = now or utc_now()
+        values = {
+            "k_id": row.id,
+            "k_version": row.version,
+            "state": row.state,
+            "context": dump_json(row.context),
+            "mode": str(row.mode),
+            "contact_id": row.contact_id,
+            "debtor_id": row.debtor_id,
+            "assigned_agent_id": row.assigned_agent_id,
+            "last_inbound_at": row.last_inbound_at,
+            "updated_at": now,
+        }
+        saved = (await self.conn.execute(_SAVE, values)).mappings().first()
+        if saved is None:
+            raise StaleConversationError(
+                f"conversation {row.id} is newer than version {row.version}"
+            )
+        return ConversationRow.from_row(saved)
+
+    async def list_by_mode(self, mode: str, *, limit: int = 500) -> list[ConversationRow]:
+        stmt = select(t).where(t.c.mode == str(mode)).order_by(t.c.updated_at).limit(limit)
+        return [ConversationRow.from_row(r) for r in (await self.conn.execute(stmt)).mappings()]
+
+    async def for_debtor(self, debtor_id: int) -> list[ConversationRow]:
+        stmt = select(t).where(t.c.debtor_id == debtor_id).order_by(t.c.id)
+        return [ConversationRow.from_row(r) for r in (await self.conn.execute(stmt)).mappings()]

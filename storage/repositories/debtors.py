@@ -1,0 +1,240 @@
+"""Debtors and their debts, and the read-only snapshot the dialog works from.
+
+Imports upsert by the creditor's ids (debtor external id, contract per debtor), so loading
+the same file twice changes nothing and a changed amount updates the debt in place.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select, update
+
+from storage import tables
+from storage.enums import AgreementStatus, DebtStatus
+from storage.repositories.base import Repository
+from storage.rows import DebtorRow, DebtRow, InstallmentRow
+from storage.types import utc_now
+
+if TYPE_CHECKING:  # dialogs.flow's package import loads the whole dialog machine
+    from dialogs.flow.snapshots import AgreementSnapshot, DebtorSnapshot
+
+debtor_t = tables.debtor
+debt_t = tables.debt
+agreement_t = tables.agreement
+installment_t = tables.installment
+
+_DEBTOR_FIELDS = ("name", "cpf", "birth_date", "email", "phone", "state")
+_DEBT_FIELDS = ("description", "principal_cents", "due_date", "boleto_line")
+
+
+class UpsertOutcome(enum.StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True, slots=True)
+class Upserted:
+    id: int
+    outcome: UpsertOutcome
+
+
+@dataclass(frozen=True, slots=True)
+class NewDebtor:
+    external_id: str
+    name: str
+    cpf: str
+    birth_date: date | None = None
+    email: str | None = None
+    phone: str | None = None  # E.164
+    state: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewDebt:
+    debtor_id: int
+    contract: str
+    description: str
+    principal_cents: int
+    due_date: date
+    boleto_line: str | None = None
+
+
+class SqlDebtors(Repository):
+    __slots__ = ()
+
+    async def get(self, debtor_id: int) -> DebtorRow | None:
+        return await self._one(debtor_t.c.id == debtor_id)
+
+    async def by_external_id(self, external_id: str) -> DebtorRow | None:
+        return await self._one(debtor_t.c.external_id == external_id)
+
+    async def list_page(self, *, after_id: int = 0, limit: int = 100) -> list[DebtorRow]:
+        """Debtors in id order, a page at a time (invites, exports)."""
+        stmt = (
+            select(debtor_t)
+            .where(debtor_t.c.id > after_id, debtor_t.c.erased_at.is_(None))
+            .order_by(debtor_t.c.id)
+            .limit(limit)
+        )
+        return [DebtorRow.from_row(r) for r in (await self.conn.execute(stmt)).mappings()]
+
+    async def by_cpf(self, cpf: str) -> DebtorRow | None:
+        """The (oldest) debtor with these eleven digits, ignoring erased records."""
+        return await self._one(debtor_t.c.cpf == cpf)
+
+    async def by_phone(self, e164_variants: Sequence[str]) -> DebtorRow | None:
+        """The debtor whose phone is any of the given spellings (e.g. with/without the 9)."""
+        if not e164_variants:
+            return None
+        return await self._one(debtor_t.c.phone.in_(list(e164_variants)))
+
+    async def _one(self, condition: object) -> DebtorRow | None:
+        stmt = (
+            select(debtor_t)
+            .where(condition, debtor_t.c.erased_at.is_(None))  # type: ignore[arg-type]
+            .order_by(debtor_t.c.id)
+            .limit(1)
+        )
+        found = (await self.conn.execute(stmt)).mappings().first()
+        return None if found is None else DebtorRow.from_row(found)
+
+    async def upsert(self, new: NewDebtor, *, now: datetime | None = None) -> Upserted:
+        """Insert or update by external id (only if something differs)."""
+        now = now or utc_now()
+        values = {
+            "external_id": new.external_id,
+            **{name: getattr(new, name) for name in _DEBTOR_FIELDS},
+            "created_at": now,
+            "updated_at": now,
+        }
+        stmt = self.upsert_statement(debtor_t, ("external_id",), _DEBTOR_FIELDS, updated_at=now)
+        return await self._upserted(
+            stmt.values(values).returning(debtor_t.c.id, debtor_t.c.created_at),
+            select(debtor_t.c.id).where(debtor_t.c.external_id == new.external_id),
+            now,
+        )
+
+    async def upsert_debt(self, new: NewDebt, *, now: datetime | None = None) -> Upserted:
+        """Insert or update by (debtor, contract) (only if something differs)."""
+        now = now or utc_now()
+        values = {
+            "debtor_id": new.debtor_id,
+            "contract": new.contract,
+            **{name: getattr(new, name) for name in _DEBT_FIELDS},
+            "status": DebtStatus.OPEN.value,
+            "paid_cents": 0,
+            "created_at": now,
+            "updated_at": now,
+        }
+        stmt = self.upsert_statement(
+            debt_t, ("debtor_id", "contract"), _DEBT_FIELDS, updated_at=now
+        )
+        return await self._upserted(
+            stmt.values(values).returning(debt_t.c.id, debt_t.c.created_at),
+            select(debt_t.c.id).where(
+                debt_t.c.debtor_id == new.debtor_id, debt_t.c.contract == new.contract
+            ),
+            now,
+        )
+
+    async def _upserted(self, upsert: Any, existing: Any, now: datetime) -> Upserted:
+        written = (await self.conn.execute(upsert)).first()
+        if written is None:
+            row_id: int = (await self.conn.execute(existing)).scalar_one()
+            return Upserted(row_id, UpsertOutcome.UNCHANGED)
+        outcome = UpsertOutcome.CREATED if written.created_at == now else UpsertOutcome.UPDATED
+        return Upserted(written.id, outcome)
+
+    async def debts(self, debtor_id: int, *, include_paid: bool = False) -> list[DebtRow]:
+        stmt = select(debt_t).where(debt_t.c.debtor_id == debtor_id).order_by(debt_t.c.due_date)
+        if not include_paid:
+            stmt = stmt.where(debt_t.c.status != DebtStatus.PAID.value)
+        return [DebtRow.from_row(r) for r in (await self.conn.execute(stmt)).mappings()]
+
+    async def set_debt_status(
+        self, debt_ids: Sequence[int], status: str, *, now: datetime | None = None
+    ) -> None:
+        stmt = (
+            update(debt_t)
+            .where(debt_t.c.id.in_(list(debt_ids)))
+            .values(status=str(status), updated_at=now or utc_now())
+        )
+        await self.conn.execute(stmt)
+
+    async def snapshot(self, debtor_id: int) -> DebtorSnapshot | None:
+        """Debtor, unpaid debts and live agreements (not cancelled) with their installments."""
+        from dialogs.flow.snapshots import DebtorSnapshot, DebtSnapshot
+
+        debtor = await self.get(debtor_id)
+        if debtor is None:
+            return None
+        debts = tuple(
+            DebtSnapshot(
+                debt_id=d.id,
+                contract=d.contract,
+                description=d.description,
+                due_date=d.due_date,
+                principal_cents=d.principal_cents,
+                paid_cents=d.paid_cents,
+                status=d.status,
+            )
+            for d in await self.debts(debtor_id)
+        )
+        return DebtorSnapshot(
+            debtor_id=debtor.id,
+            name=debtor.name,
+            cpf=debtor.cpf,
+            birth_date=debtor.birth_date,
+            state=debtor.state,
+            debts=debts,
+            agreements=await self._agreements(debtor_id),
+        )
+
+    async def _agreements(self, debtor_id: int) -> tuple[AgreementSnapshot, ...]:
+        from dialogs.flow.snapshots import AgreementSnapshot, InstallmentSnapshot
+
+        stmt = (
+            select(agreement_t)
+            .where(
+                agreement_t.c.debtor_id == debtor_id,
+                agreement_t.c.status != AgreementStatus.CANCELLED.value,
+            )
+            .order_by(agreement_t.c.id)
+        )
+        agreements = list((await self.conn.execute(stmt)).mappings())
+        if not agreements:
+            return ()
+        ids = [a["id"] for a in agreements]
+        rows = await self.conn.execute(
+            select(installment_t)
+            .where(installment_t.c.agreement_id.in_(ids))
+            .order_by(installment_t.c.agreement_id, installment_t.c.number)
+        )
+        by_agreement: dict[int, list[InstallmentRow]] = {}
+        for r in rows.mappings():
+            by_agreement.setdefault(r["agreement_id"], []).append(InstallmentRow.from_row(r))
+        return tuple(
+            AgreementSnapshot(
+                agreement_id=a["id"],
+                payment_channel=a["payment_channel"],
+                status=a["status"],
+                total_cents=a["total_cents"],
+                installments=tuple(
+                    InstallmentSnapshot(
+                        number=i.number,
+                        amount_cents=i.amount_cents,
+                        due_date=i.due_date,
+                        status=i.status,
+                        paid_cents=i.paid_cents,
+                    )
+                    for i in by_agreement.get(a["id"], [])
+                ),
+            )
+            for a in agreements
+        )

@@ -1,0 +1,127 @@
+"""Durable scheduled jobs (reminders, follow-ups, timeouts), idempotent on their key.
+
+Jobs survive restarts; a claimed job carries a lease so a crashed worker's job runs again,
+and on PostgreSQL `SKIP LOCKED` lets several schedulers share the queue.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+
+from storage import tables
+from storage.enums import JobStatus
+from storage.repositories.base import Repository
+from storage.rows import JobRow
+from storage.types import utc_now
+
+t = tables.scheduled_job
+
+
+class SqlJobs(Repository):
+    __slots__ = ()
+
+    async def schedule(
+        self,
+        kind: str,
+        run_at: datetime,
+        key: str,
+        ref: str = "",
+        *,
+        conversation_id: int | None = None,
+        debtor_id: int | None = None,
+        now: datetime | None = None,
+    ) -> int | None:
+        """Schedule once per key; None if a job with this key already exists."""
+        stmt = (
+            self.insert_or_ignore(t, ("key",))
+            .values(
+                kind=kind,
+                run_at=run_at,
+                key=key,
+                ref=ref,
+                conversation_id=conversation_id,
+                debtor_id=debtor_id,
+                status=JobStatus.PENDING.value,
+                attempts=0,
+                created_at=now or utc_now(),
+            )
+            .returning(t.c.id)
+        )
+        job_id: int | None = (await self.conn.execute(stmt)).scalar_one_or_none()
+        return job_id
+
+    async def claim_due(self, now: datetime, limit: int, lease_seconds: float) -> list[JobRow]:
+        """Lease due jobs (and jobs whose worker's lease ran out), earliest first."""
+        candidate = t.alias("candidate")
+        due = (
+            select(candidate.c.id)
+            .where(
+                or_(
+                    (candidate.c.status == JobStatus.PENDING.value) & (candidate.c.run_at <= now),
+                    (candidate.c.status == JobStatus.RUNNING.value)
+                    & (candidate.c.claimed_until <= now),
+                )
+            )
+            .order_by(candidate.c.run_at, candidate.c.id)
+            .limit(limit)
+        )
+        if self.is_postgres:
+            due = due.with_for_update(skip_locked=True)
+        stmt = (
+            update(t)
+            .where(t.c.id.in_(due))
+            .values(
+                status=JobStatus.RUNNING.value,
+                claimed_until=now + timedelta(seconds=lease_seconds),
+                attempts=t.c.attempts + 1,
+            )
+            .returning(*t.c)
+        )
+        claimed = [JobRow.from_row(r) for r in (await self.conn.execute(stmt)).mappings()]
+        return sorted(claimed, key=lambda job: (job.run_at, job.id))
+
+    async def complete(self, job_id: int) -> None:
+        await self._finish(job_id, JobStatus.DONE, None)
+
+    async def drop(self, job_id: int, reason: str) -> None:
+        """Not run and never will be (e.g. outside the contact window for too long)."""
+        await self._finish(job_id, JobStatus.DROPPED, reason)
+
+    async def reschedule(self, job_id: int, run_at: datetime, note: str | None = None) -> None:
+        """Put a claimed job back to wait until `run_at` (e.g. the next contact window)."""
+        stmt = (
+            update(t)
+            .where(t.c.id == job_id)
+            .values(status=JobStatus.PENDING.value, run_at=run_at, claimed_until=None, result=note)
+        )
+        await self.conn.execute(stmt)
+
+    async def cancel_prefix(self, key_prefix: str) -> int:
+        """Cancel pending jobs whose key starts with `key_prefix`; returns how many."""
+        stmt = (
+            update(t)
+            .where(
+                t.c.key.startswith(key_prefix, autoescape=True),
+                t.c.status == JobStatus.PENDING.value,
+            )
+            .values(status=JobStatus.CANCELLED.value)
+        )
+        return int((await self.conn.execute(stmt)).rowcount)
+
+    async def get(self, job_id: int) -> JobRow | None:
+        found = (await self.conn.execute(select(t).where(t.c.id == job_id))).mappings().first()
+        return None if found is None else JobRow.from_row(found)
+
+    async def by_key(self, key: str) -> JobRow | None:
+        found = (await self.conn.execute(select(t).where(t.c.key == key))).mappings().first()
+        return None if found is None else JobRow.from_row(found)
+
+    async def _finish(self, job_id: int, status: JobStatus, result: str | None) -> None:
+        stmt = (
+            update(t)
+            .where(t.c.id == job_id)
+            .values(status=status.value, claimed_until=None, result=result)
+        )
+        await self.conn.execute(stmt)

@@ -1,0 +1,147 @@
+"""The transcript: every message in and out, deduplicated by the platform's message id.
+
+Delivery statuses arrive out of order (WhatsApp sends `read` before `delivered` at times),
+so a status only ever moves forward: pending < sent < delivered < read; `failed` only from
+pending or sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, insert, select, update
+
+from storage import tables
+from storage.enums import Author, DeliveryStatus, Direction
+from storage.repositories.base import Repository
+from storage.rows import MessageRow
+from storage.types import dump_json, utc_now
+
+t = tables.message
+
+_MAY_PRECEDE: dict[str, tuple[str, ...]] = {
+    DeliveryStatus.PENDING: (),
+    DeliveryStatus.SENT: (DeliveryStatus.PENDING,),
+    DeliveryStatus.DELIVERED: (DeliveryStatus.PENDING, DeliveryStatus.SENT),
+    DeliveryStatus.READ: (DeliveryStatus.PENDING, DeliveryStatus.SENT, DeliveryStatus.DELIVERED),
+    DeliveryStatus.FAILED: (DeliveryStatus.PENDING, DeliveryStatus.SENT),
+}
+
+
+_INSERT = insert(t).returning(t.c.id)
+
+
+def _payload(payload: Mapping[str, Any] | None) -> str | None:
+    return None if payload is None else dump_json(dict(payload))
+
+
+class SqlMessages(Repository):
+    __slots__ = ()
+
+    async def add_inbound(
+        self,
+        conversation_id: int,
+        channel: str,
+        channel_message_id: str | None,
+        text: str,
+        *,
+        payload: Mapping[str, Any] | None = None,
+        author: str = Author.DEBTOR,
+        now: datetime | None = None,
+    ) -> int | None:
+        """Store a received message; None when this (channel, message id) was seen before."""
+        stmt = self.insert_or_ignore(t, ("channel", "channel_message_id"), returning=("id",))
+        values = {
+            "conversation_id": conversation_id,
+            "direction": Direction.IN.value,
+            "author": str(author),
+            "text": text,
+            "payload": _payload(payload),
+            "channel": channel,
+            "channel_message_id": channel_message_id,
+            "delivery_status": DeliveryStatus.DELIVERED.value,
+            "created_at": now or utc_now(),
+        }
+        inserted: int | None = (await self.conn.execute(stmt, values)).scalar_one_or_none()
+        return inserted
+
+    async def add_outbound(
+        self,
+        conversation_id: int,
+        channel: str,
+        text: str,
+        payload: Mapping[str, Any] | None = None,
+        author: str = Author.BOT,
+        *,
+        now: datetime | None = None,
+    ) -> int:
+        """Store a message we are about to send (its platform id comes later, on send)."""
+        values = {
+            "conversation_id": conversation_id,
+            "direction": Direction.OUT.value,
+            "author": str(author),
+            "text": text,
+            "payload": _payload(payload),
+            "channel": channel,
+            "delivery_status": DeliveryStatus.PENDING.value,
+            "created_at": now or utc_now(),
+        }
+        new_id: int = (await self.conn.execute(_INSERT, values)).scalar_one()
+        return new_id
+
+    async def set_delivery(self, channel: str, channel_message_id: str, status: str) -> bool:
+        """Move a sent message's status forward; False if unknown or it would go backwards."""
+        earlier = _MAY_PRECEDE[DeliveryStatus(status)]
+        if not earlier:
+            return False
+        stmt = (
+            update(t)
+            .where(
+                t.c.channel == channel,
+                t.c.channel_message_id == channel_message_id,
+                t.c.delivery_status.in_(earlier),
+            )
+            .values(delivery_status=str(status))
+        )
+        result = await self.conn.execute(stmt)
+        return bool(result.rowcount)
+
+    async def attach_channel_id(self, message_id: int, channel_message_id: str) -> None:
+        """Record the platform's id for an outbound message that was just sent."""
+        status = case(
+            (t.c.delivery_status == DeliveryStatus.PENDING.value, DeliveryStatus.SENT.value),
+            else_=t.c.delivery_status,
+        )
+        stmt = (
+            update(t)
+            .where(t.c.id == message_id)
+            .values(channel_message_id=channel_message_id, delivery_status=status)
+        )
+        await self.conn.execute(stmt)
+
+    async def mark_failed(self, message_id: int) -> None:
+        """The outbox gave up on this message."""
+        stmt = (
+            update(t)
+            .where(t.c.id == message_id, t.c.delivery_status.in_(_MAY_PRECEDE["failed"]))
+            .values(delivery_status=DeliveryStatus.FAILED.value)
+        )
+        await self.conn.execute(stmt)
+
+    async def get(self, message_id: int) -> MessageRow | None:
+        found = (await self.conn.execute(select(t).where(t.c.id == message_id))).mappings().first()
+        return None if found is None else MessageRow.from_row(found)
+
+    async def transcript(
+        self, conversation_id: int, *, after_id: int = 0, limit: int = 1000
+    ) -> list[MessageRow]:
+        """Messages of a chat in the order they happened (optionally only those after an id)."""
+        stmt = (
+            select(t)
+            .where(t.c.conversation_id == conversation_id, t.c.id > after_id)
+            .order_by(t.c.id)
+            .limit(limit)
+        )
+        return [MessageRow.from_row(r) for r in (await self.conn.execute(stmt)).mappings()]

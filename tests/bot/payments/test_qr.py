@@ -1,0 +1,43 @@
+"""The QR image a debtor scans carries exactly the "copia e cola" text."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+from PIL import Image
+from pyzbar.pyzbar import decode
+
+from bot.payments.pix import PixCharge, build_brcode, qr_png, txid_for
+
+
+def _scan(png: bytes) -> list[str]:
+    return [symbol.data.decode("utf-8") for symbol in decode(Image.open(io.BytesIO(png)))]
+
+
+def test_qr_png_decodes_back_to_the_payload() -> None:
+    payload = build_brcode(
+        PixCharge(
+            key="+5511998765432",
+            merchant_name="Loja Exemplo",
+            merchant_city="Campinas",
+            amount=Decimal("89.90"),
+            txid=txid_for(7, 1),
+        )
+    )
+
+    png = qr_png(payload)
+
+    assert png.startswith(b"\x89PNG")
+    assert _scan(png) == [payload]
+
+
+def test_scale_changes_the_image_size_not_the_content() -> None:
+    payload = build_brcode(
+        PixCharge("123e4567-e12b-12d1-a456-426655440000", "Fulano de Tal", "BRASILIA", None)
+    )
+
+    small, large = qr_png(payload, scale=4), qr_png(payload, scale=8)
+
+    assert Image.open(io.BytesIO(large)).size[0] == 2 * Image.open(io.BytesIO(small)).size[0]
+    assert _scan(small) == _scan(large) == [payload]

@@ -1,0 +1,90 @@
+"""The renderer: catalogs, fallbacks, money and dates the way each locale writes them."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from bot.i18n import catalog, locale_from, render, render_choice_label
+from dialogs.flow.actions import Choice, Message, Money, ParamValue, Percent
+
+
+def test_pt_br_money_uses_plain_spaces_and_brazilian_separators() -> None:
+    text = render(Message("choice.plan", {"count": 6, "amount": Money(123_456)}), "pt_BR")
+    assert text == "6x de R$ 1.234,56"
+    assert "\u00a0" not in text
+
+
+def test_dates_per_locale() -> None:
+    message = Message("promise.recorded", {"date": date(2026, 12, 10)})
+    assert "10/12/2026" in render(message, "pt_BR")
+    assert "12/10/2026" in render(message, "en")
+    assert "10/12/2026" in render(message, "es")
+
+
+def test_percent_uses_the_locale_decimal_mark() -> None:
+    params: dict[str, ParamValue] = {
+        "pay": Money(100),
+        "discount": Money(1),
+        "discount_percent": Percent(Decimal("2.5")),
+        "due_date": date(2026, 1, 2),
+    }
+    assert "2,5%" in render(Message("offer.cash", params), "pt_BR")
+    assert "2.5%" in render(Message("offer.cash", params), "en")
+
+
+def test_english_and_spanish_texts() -> None:
+    assert render(Message("choice.human"), "en") == "Talk to a person"
+    assert render(Message("choice.human"), "es") == "Hablar con una persona"
+    assert "R$2,000.00" in render(Message("payment.mismatch", {"amount": Money(200_000)}), "en")
+
+
+def test_unknown_locale_falls_back_to_pt_br() -> None:
+    assert render(Message("choice.human"), "fr") == "Falar com uma pessoa"
+    assert render(Message("choice.human"), "pt-BR") == "Falar com uma pessoa"
+
+
+def test_missing_id_in_a_locale_falls_back_to_pt_br(monkeypatch: pytest.MonkeyPatch) -> None:
+    english = dict(catalog("en"))
+    del english["choice.human"]
+    real = catalog
+
+    def patched(locale: str) -> dict[str, str]:
+        return english if locale == "en" else dict(real(locale))
+
+    monkeypatch.setattr("bot.i18n.catalog", patched)
+    assert render(Message("choice.human"), "en") == "Falar com uma pessoa"
+
+
+def test_unknown_id_and_missing_param_are_errors() -> None:
+    with pytest.raises(KeyError):
+        render(Message("no.such.message"), "pt_BR")
+    with pytest.raises(KeyError):
+        render(Message("choice.plan", {"count": 6}), "pt_BR")
+
+
+def test_choice_label() -> None:
+    choice = Choice("plan:9", Message("choice.accept_plan", {"count": 9}))
+    assert render_choice_label(choice, "pt_BR") == "Sim, 9x"
+
+
+@pytest.mark.parametrize(
+    ("tag", "locale"),
+    [
+        ("pt-br", "pt_BR"),
+        ("pt-BR", "pt_BR"),
+        ("pt", "pt_BR"),
+        ("pt_PT", "pt_BR"),
+        ("en", "en"),
+        ("en-US", "en"),
+        ("es", "es"),
+        ("es-AR", "es"),
+        ("fr", "pt_BR"),
+        ("", "pt_BR"),
+        (None, "pt_BR"),
+    ],
+)
+def test_locale_from(tag: str | None, locale: str) -> None:
+    assert locale_from(tag) == locale

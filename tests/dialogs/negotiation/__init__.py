@@ -1,0 +1,1 @@
+"""Tests for dialogs.negotiation: policy, charges, offers and the policy check command."""

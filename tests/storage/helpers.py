@@ -1,0 +1,51 @@
+"""Small builders shared by the storage tests."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from storage.database import Database
+from storage.repositories.debtors import NewDebt, NewDebtor
+from storage.rows import ConversationRow
+
+NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+
+
+async def new_conversation(
+    db: Database, address: str = "1001", channel: str = "telegram"
+) -> ConversationRow:
+    async with db.transaction() as tx:
+        return await tx.conversations.create(channel, address, state="start", now=NOW)
+
+
+async def new_debtor(
+    db: Database, external_id: str = "D1", cpf: str = "52998224725", phone: str = "+5511987654321"
+) -> int:
+    async with db.transaction() as tx:
+        upserted = await tx.debtors.upsert(
+            NewDebtor(
+                external_id=external_id,
+                name="MARIA DA SILVA",
+                cpf=cpf,
+                birth_date=date(1980, 5, 17),
+                phone=phone,
+                state="SP",
+            ),
+            now=NOW,
+        )
+        return upserted.id
+
+
+async def new_debt(db: Database, debtor_id: int, contract: str = "C-1", cents: int = 123456) -> int:
+    async with db.transaction() as tx:
+        upserted = await tx.debtors.upsert_debt(
+            NewDebt(
+                debtor_id=debtor_id,
+                contract=contract,
+                description="Cartão",
+                principal_cents=cents,
+                due_date=date(2026, 1, 5),
+            ),
+            now=NOW,
+        )
+        return upserted.id

@@ -1,0 +1,81 @@
+"""Agreements: unique installment txids, settle-once installments, idempotent payments."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from storage.database import Database
+from storage.repositories.agreements import installment_txid
+from storage.rows import NewInstallment
+from tests.storage.helpers import NOW, new_conversation, new_debt, new_debtor
+
+
+async def make_agreement(db: Database) -> int:
+    debtor_id = await new_debtor(db)
+    debt_id = await new_debt(db, debtor_id)
+    conv = await new_conversation(db)
+    async with db.transaction() as tx:
+        return await tx.agreements.create(
+            debtor_id,
+            conv.id,
+            [debt_id],
+            [NewInstallment(n, 41152, date(2026, 3 + n, 10)) for n in (1, 2, 3)],
+            payment_channel="pix",
+            total_cents=123456,
+            discount_cents=0,
+            now=NOW,
+        )
+
+
+async def test_installments_get_unique_pix_txids(db: Database) -> None:
+    agreement_id = await make_agreement(db)
+    async with db.transaction(write=False) as tx:
+        agreement = await tx.agreements.get(agreement_id)
+        found = await tx.agreements.installment_by_txid(installment_txid(agreement_id, 2))
+    assert agreement is not None
+    assert agreement.status == "active"
+    txids = [i.txid for i in agreement.installments]
+    assert txids == [f"Q{agreement_id:08d}N00{n}" for n in (1, 2, 3)]
+    assert all(t.isalnum() and len(t) <= 25 for t in txids)
+    assert found is not None
+    assert found.number == 2
+
+
+async def test_a_payment_is_recorded_once_and_settles_its_installment_once(db: Database) -> None:
+    agreement_id = await make_agreement(db)
+    async with db.transaction() as tx:
+        first = await tx.agreements.installment_by_txid(installment_txid(agreement_id, 1))
+        assert first is not None
+        paid_at = NOW + timedelta(days=20)
+        payment = await tx.agreements.record_payment(
+            agreement_id, 41152, paid_at, "webhook", "e2e-123", installment_id=first.id
+        )
+        repeat = await tx.agreements.record_payment(
+            agreement_id, 41152, paid_at, "webhook", "e2e-123", installment_id=first.id
+        )
+        settled = await tx.agreements.mark_installment_paid(first.id, 41152, paid_at)
+        settled_again = await tx.agreements.mark_installment_paid(first.id, 41152, paid_at)
+        payments = await tx.agreements.payments(agreement_id)
+        [updated, *_] = await tx.agreements.installments(agreement_id)
+    assert payment is not None
+    assert repeat is None
+    assert (settled, settled_again) == (True, False)
+    assert [(p.external_id, p.amount_cents, p.flagged) for p in payments] == [
+        ("e2e-123", 41152, False)
+    ]
+    assert (updated.status, updated.paid_cents, updated.paid_at) == ("paid", 41152, paid_at)
+
+
+async def test_completing_an_agreement_stamps_when(db: Database) -> None:
+    agreement_id = await make_agreement(db)
+    async with db.transaction() as tx:
+        await tx.agreements.set_status(agreement_id, "completed", now=NOW)
+        agreement = await tx.agreements.get(agreement_id)
+        [listed] = await tx.agreements.for_debtor(agreement.debtor_id if agreement else 0)
+    assert agreement is not None
+    assert (agreement.status, agreement.completed_at) == (
+        "completed",
+        NOW,
+    )
+    assert listed.id == agreement_id
+    assert len(listed.debt_ids) == 1

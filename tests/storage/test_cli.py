@@ -1,0 +1,27 @@
+"""`quita db upgrade` creates the schema and can be run again safely."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from storage.cli import db
+
+
+def test_db_upgrade_creates_the_schema_and_is_repeatable(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+    runner = CliRunner()
+    first = runner.invoke(db, ["upgrade", "--url", url])
+    again = runner.invoke(db, ["upgrade", "--url", url])
+    current = runner.invoke(db, ["current"], env={"QUITA_DATABASE_URL": url})
+    assert first.exit_code == 0, first.output
+    assert again.exit_code == 0, again.output
+    assert "revision 0001" in first.output
+    assert current.output.strip() == "0001"
+
+
+def test_db_upgrade_names_an_unsupported_url_in_one_line(tmp_path: Path) -> None:
+    result = CliRunner().invoke(db, ["upgrade", "--url", "mysql://localhost/quita"])
+    assert result.exit_code == 2
+    assert "unsupported database driver 'mysql'" in result.output

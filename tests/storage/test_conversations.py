@@ -1,0 +1,101 @@
+"""Conversation rows: one per chat, optimistic versions, aware UTC times."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy.exc import StatementError
+
+from storage.database import Database
+from storage.repositories.conversations import StaleConversationError
+from storage.types import NaiveDatetimeError
+from tests.storage.helpers import NOW, new_conversation
+
+
+async def test_creating_the_same_chat_twice_returns_the_same_row(db: Database) -> None:
+    first = await new_conversation(db, "42")
+    second = await new_conversation(db, "42")
+    assert second.id == first.id
+    async with db.transaction() as tx:
+        found = await tx.conversations.get_for_update("telegram", "42")
+    assert found == first
+    assert found.state == "start"
+    assert found.mode == "bot"
+    assert found.version == 0
+
+
+async def test_concurrent_creators_of_one_chat_get_one_row(db: Database) -> None:
+    async def create() -> int:
+        async with db.transaction() as tx:
+            await tx.conversations.lock_key("whatsapp", "5511987654321")
+            row = await tx.conversations.create("whatsapp", "5511987654321", state="start")
+            return row.id
+
+    ids = await asyncio.gather(*(create() for _ in range(5)))
+    assert len(set(ids)) == 1
+
+
+async def test_save_bumps_the_version_and_refuses_a_stale_row(db: Database) -> None:
+    row = await new_conversation(db)
+    changed = dataclasses.replace(
+        row, state="verify", context={"attempts": 1, "name": "Ana"}, last_inbound_at=NOW
+    )
+    async with db.transaction() as tx:
+        saved = await tx.conversations.save(changed, now=NOW)
+    assert saved.version == 1
+    assert saved.context == {"attempts": 1, "name": "Ana"}
+    async with db.transaction() as tx:
+        with pytest.raises(StaleConversationError):
+            await tx.conversations.save(changed, now=NOW)
+        assert (await tx.conversations.get(row.id)) == saved
+
+
+async def test_datetimes_come_back_aware_in_utc(db: Database) -> None:
+    row = await new_conversation(db)
+    sao_paulo = timezone(timedelta(hours=-3))
+    local = datetime(2026, 3, 10, 9, 30, 15, 123456, tzinfo=sao_paulo)
+    async with db.transaction() as tx:
+        await tx.conversations.save(dataclasses.replace(row, last_inbound_at=local), now=NOW)
+    async with db.transaction(write=False) as tx:
+        loaded = await tx.conversations.get(row.id)
+    assert loaded is not None
+    assert loaded.last_inbound_at is not None
+    assert loaded.last_inbound_at == local
+    assert loaded.last_inbound_at.tzinfo == UTC
+    assert loaded.last_inbound_at.hour == 12
+    assert loaded.created_at == NOW
+    assert loaded.created_at.tzinfo == UTC
+
+
+async def test_naive_datetimes_are_refused(db: Database) -> None:
+    row = await new_conversation(db)
+    naive = dataclasses.replace(row, last_inbound_at=datetime(2026, 3, 10, 12, 0))
+    with pytest.raises(StatementError, match="timezone-aware") as raised:
+        async with db.transaction() as tx:
+            await tx.conversations.save(naive)
+    assert isinstance(raised.value.orig, NaiveDatetimeError)
+
+
+async def test_list_by_mode_finds_queued_chats(db: Database) -> None:
+    bot = await new_conversation(db, "1")
+    queued = await new_conversation(db, "2")
+    async with db.transaction() as tx:
+        await tx.conversations.save(dataclasses.replace(queued, mode="queued"))
+    async with db.transaction(write=False) as tx:
+        assert [c.id for c in await tx.conversations.list_by_mode("queued")] == [queued.id]
+        assert [c.id for c in await tx.conversations.list_by_mode("bot")] == [bot.id]
+
+
+async def test_a_failed_transaction_leaves_nothing_behind(db: Database) -> None:
+    async def create_then_fail() -> None:
+        async with db.transaction() as tx:
+            await tx.conversations.create("webchat", "s-1", state="start")
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        await create_then_fail()
+    async with db.transaction(write=False) as tx:
+        assert await tx.conversations.get_for_update("webchat", "s-1") is None

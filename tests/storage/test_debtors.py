@@ -1,0 +1,93 @@
+"""Debtors and debts: idempotent upserts, lookups, and the snapshot the dialog reads."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime
+
+from storage.database import Database
+from storage.repositories.debtors import NewDebt, NewDebtor, UpsertOutcome
+from storage.rows import NewInstallment
+from tests.storage.helpers import NOW, new_debt, new_debtor
+
+LATER = datetime(2026, 3, 11, tzinfo=UTC)
+
+
+async def test_upserting_the_same_debtor_and_debt_twice_changes_nothing(db: Database) -> None:
+    person = NewDebtor(external_id="D9", name="JOÃO", cpf="52998224725", state="RJ")
+    async with db.transaction() as tx:
+        created = await tx.debtors.upsert(person, now=NOW)
+        debt = NewDebt(created.id, "C-9", "Empréstimo", 50000, date(2026, 2, 1))
+        debt_created = await tx.debtors.upsert_debt(debt, now=NOW)
+    async with db.transaction() as tx:
+        same = await tx.debtors.upsert(person, now=LATER)
+        debt_same = await tx.debtors.upsert_debt(debt, now=LATER)
+        debt_changed = await tx.debtors.upsert_debt(replace(debt, principal_cents=55000), now=LATER)
+        stored = await tx.debtors.get(created.id)
+        debts = await tx.debtors.debts(created.id)
+    assert (created.outcome, debt_created.outcome) == (UpsertOutcome.CREATED,) * 2
+    assert (same.id, same.outcome) == (created.id, UpsertOutcome.UNCHANGED)
+    assert (debt_same.id, debt_same.outcome) == (debt_created.id, UpsertOutcome.UNCHANGED)
+    assert (debt_changed.id, debt_changed.outcome) == (debt_created.id, UpsertOutcome.UPDATED)
+    assert stored is not None
+    assert stored.updated_at == NOW
+    assert [d.principal_cents for d in debts] == [55000]
+
+
+async def test_lookups_by_cpf_external_id_and_any_phone_spelling(db: Database) -> None:
+    debtor_id = await new_debtor(db, phone="+5511987654321")
+    async with db.transaction(write=False) as tx:
+        by_cpf = await tx.debtors.by_cpf("52998224725")
+        by_external = await tx.debtors.by_external_id("D1")
+        by_phone = await tx.debtors.by_phone(["+551187654321", "+5511987654321"])
+        assert await tx.debtors.by_cpf("11144477735") is None
+        assert await tx.debtors.by_phone([]) is None
+    assert by_cpf is not None
+    assert by_external is not None
+    assert by_phone is not None
+    assert {by_cpf.id, by_external.id, by_phone.id} == {debtor_id}
+    assert by_cpf.birth_date == date(1980, 5, 17)
+
+
+async def test_snapshot_shows_unpaid_debts_and_live_agreements(db: Database) -> None:
+    debtor_id = await new_debtor(db)
+    card = await new_debt(db, debtor_id, "CARD", 100000)
+    loan = await new_debt(db, debtor_id, "LOAN", 30000)
+    paid = await new_debt(db, debtor_id, "OLD", 500)
+    async with db.transaction() as tx:
+        await tx.debtors.set_debt_status([paid], "paid")
+        agreement_id = await tx.agreements.create(
+            debtor_id,
+            None,
+            [card],
+            [
+                NewInstallment(1, 50000, date(2026, 4, 1)),
+                NewInstallment(2, 50000, date(2026, 5, 1)),
+            ],
+            payment_channel="pix",
+            total_cents=100000,
+            now=NOW,
+        )
+        cancelled = await tx.agreements.create(
+            debtor_id, None, [loan], [], payment_channel="boleto", total_cents=30000
+        )
+        await tx.agreements.set_status(cancelled, "cancelled")
+        snapshot = await tx.debtors.snapshot(debtor_id)
+        assert await tx.debtors.snapshot(debtor_id + 1000) is None
+    assert snapshot is not None
+    assert (snapshot.debtor_id, snapshot.cpf, snapshot.state) == (debtor_id, "52998224725", "SP")
+    assert snapshot.first_name == "Maria"
+    assert [(d.contract, d.status, d.principal_cents) for d in snapshot.debts] == [
+        ("CARD", "agreement", 100000),
+        ("LOAN", "agreement", 30000),
+    ]
+    [agreement] = snapshot.agreements
+    assert (agreement.agreement_id, agreement.payment_channel, agreement.total_cents) == (
+        agreement_id,
+        "pix",
+        100000,
+    )
+    assert [(i.number, i.amount_cents, i.status) for i in agreement.installments] == [
+        (1, 50000, "pending"),
+        (2, 50000, "pending"),
+    ]

@@ -1,0 +1,68 @@
+"""Scheduled jobs: one per key, claimed when due, re-run after a lost lease, cancellable."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from storage.database import Database
+from tests.storage.helpers import NOW
+
+
+async def test_scheduling_the_same_key_twice_is_one_job(db: Database) -> None:
+    async with db.transaction() as tx:
+        first = await tx.jobs.schedule("reminder", NOW, "reminder:1:3", "inst-3", now=NOW)
+        again = await tx.jobs.schedule("reminder", NOW + timedelta(days=1), "reminder:1:3")
+        job = await tx.jobs.by_key("reminder:1:3")
+    assert first is not None
+    assert again is None
+    assert job is not None
+    assert job.run_at == NOW
+    assert job.ref == "inst-3"
+
+
+async def test_only_due_jobs_are_claimed_and_a_lost_lease_runs_again(db: Database) -> None:
+    async with db.transaction() as tx:
+        due = await tx.jobs.schedule("timeout", NOW - timedelta(minutes=1), "t:1")
+        await tx.jobs.schedule("timeout", NOW + timedelta(hours=1), "t:2")
+    async with db.transaction() as tx:
+        claimed = await tx.jobs.claim_due(NOW, 10, 60)
+        assert [(j.id, j.status, j.attempts) for j in claimed] == [(due, "running", 1)]
+        assert await tx.jobs.claim_due(NOW + timedelta(seconds=30), 10, 60) == []
+        reclaimed = await tx.jobs.claim_due(NOW + timedelta(seconds=61), 10, 60)
+        assert [(j.id, j.attempts) for j in reclaimed] == [(due, 2)]
+        assert due is not None
+        await tx.jobs.complete(due)
+        assert await tx.jobs.claim_due(NOW + timedelta(minutes=5), 10, 60) == []
+        done = await tx.jobs.get(due)
+    assert done is not None
+    assert done.status == "done"
+
+
+async def test_drop_and_reschedule_record_why(db: Database) -> None:
+    async with db.transaction() as tx:
+        a = await tx.jobs.schedule("outreach", NOW, "o:1")
+        b = await tx.jobs.schedule("outreach", NOW, "o:2")
+        assert a is not None
+        assert b is not None
+        await tx.jobs.claim_due(NOW, 10, 60)
+        await tx.jobs.drop(a, "outside contact window")
+        await tx.jobs.reschedule(b, NOW + timedelta(hours=12), "moved to next window")
+        assert await tx.jobs.claim_due(NOW + timedelta(hours=1), 10, 60) == []
+        dropped, moved = await tx.jobs.get(a), await tx.jobs.get(b)
+    assert dropped is not None
+    assert (dropped.status, dropped.result) == (
+        "dropped",
+        "outside contact window",
+    )
+    assert moved is not None
+    assert moved.status == "pending"
+
+
+async def test_cancel_prefix_matches_the_prefix_literally(db: Database) -> None:
+    async with db.transaction() as tx:
+        for key in ("promise:7:a", "promise:7:b", "promise:70:a", "promise%7:x", "promise_7:y"):
+            await tx.jobs.schedule("promise", NOW, key)
+        assert await tx.jobs.cancel_prefix("promise:7:") == 2
+        assert await tx.jobs.cancel_prefix("promise%") == 1
+        remaining = await tx.jobs.claim_due(NOW, 10, 60)
+    assert sorted(j.key for j in remaining) == ["promise:70:a", "promise_7:y"]

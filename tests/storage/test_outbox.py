@@ -1,0 +1,142 @@
+"""The outbox delivers each row once, in order within a chat, across concurrent workers."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+
+from storage.database import Database
+from storage.rows import NewOutbox
+from tests.storage.helpers import NOW, new_conversation
+
+
+def row(conversation_id: int, key: str, address: str = "1001") -> NewOutbox:
+    return NewOutbox(conversation_id, "telegram", address, f'{{"text": "{key}"}}', key)
+
+
+async def test_enqueue_skips_rows_whose_idempotency_key_exists(db: Database) -> None:
+    conv = await new_conversation(db)
+    async with db.transaction() as tx:
+        first = await tx.outbox.enqueue([row(conv.id, "a"), row(conv.id, "b")], now=NOW)
+        again = await tx.outbox.enqueue([row(conv.id, "b"), row(conv.id, "c")], now=NOW)
+        assert len(first) == 2
+        assert len(again) == 1
+        assert await tx.outbox.pending_count() == 3
+
+
+async def test_only_the_oldest_unsent_row_of_each_chat_is_claimed(db: Database) -> None:
+    one = await new_conversation(db, "1")
+    two = await new_conversation(db, "2")
+    async with db.transaction() as tx:
+        ids = await tx.outbox.enqueue(
+            [row(one.id, "1a"), row(one.id, "1b"), row(two.id, "2a"), row(one.id, "1c")], now=NOW
+        )
+    async with db.transaction() as tx:
+        claimed = await tx.outbox.claim(10, 30, NOW)
+    assert [r.idempotency_key for r in claimed] == ["1a", "2a"]
+    assert all(r.status == "sending" and r.attempts == 1 for r in claimed)
+    async with db.transaction() as tx:
+        assert await tx.outbox.claim(10, 30, NOW) == []  # both heads are leased
+        await tx.outbox.mark_sent(ids[0], "m-1a", NOW)
+        await tx.outbox.mark_sent(ids[2], "m-2a", NOW)
+    async with db.transaction() as tx:
+        assert [r.idempotency_key for r in await tx.outbox.claim(10, 30, NOW)] == ["1b"]
+
+
+async def test_a_retried_row_waits_and_holds_back_its_chat(db: Database) -> None:
+    conv = await new_conversation(db)
+    async with db.transaction() as tx:
+        first, _ = await tx.outbox.enqueue([row(conv.id, "a"), row(conv.id, "b")], now=NOW)
+        await tx.outbox.claim(10, 30, NOW)
+        await tx.outbox.mark_retry(first, "HTTP 502", NOW + timedelta(seconds=5))
+    async with db.transaction() as tx:
+        assert await tx.outbox.claim(10, 30, NOW + timedelta(seconds=1)) == []
+        later = await tx.outbox.claim(10, 30, NOW + timedelta(seconds=5))
+    assert [(r.idempotency_key, r.attempts, r.last_error) for r in later] == [("a", 2, "HTTP 502")]
+
+
+async def test_a_failed_row_lets_the_next_one_go_and_marks_its_message(db: Database) -> None:
+    conv = await new_conversation(db)
+    async with db.transaction() as tx:
+        message_id = await tx.messages.add_outbound(conv.id, "telegram", "Olá", now=NOW)
+        first, _ = await tx.outbox.enqueue(
+            [
+                NewOutbox(conv.id, "telegram", "1001", "{}", "a", message_id=message_id),
+                row(conv.id, "b"),
+            ],
+            now=NOW,
+        )
+        await tx.outbox.claim(10, 30, NOW)
+        await tx.outbox.mark_failed(first, "bot was blocked by the user")
+    async with db.transaction() as tx:
+        assert [r.idempotency_key for r in await tx.outbox.claim(10, 30, NOW)] == ["b"]
+        message = await tx.messages.get(message_id)
+    assert message is not None
+    assert message.delivery_status == "failed"
+
+
+async def test_an_expired_lease_is_claimed_again(db: Database) -> None:
+    conv = await new_conversation(db)
+    async with db.transaction() as tx:
+        await tx.outbox.enqueue([row(conv.id, "a")], now=NOW)
+        await tx.outbox.claim(10, 30, NOW)
+    async with db.transaction() as tx:
+        assert await tx.outbox.claim(10, 30, NOW + timedelta(seconds=29)) == []
+        again = await tx.outbox.claim(10, 30, NOW + timedelta(seconds=31))
+    assert [r.attempts for r in again] == [2]
+
+
+async def test_concurrent_workers_send_every_row_once_in_chat_order(db: Database) -> None:
+    chats = [await new_conversation(db, str(n)) for n in range(8)]
+    async with db.transaction() as tx:
+        await tx.outbox.enqueue(
+            [row(c.id, f"{c.id}-{i}", c.address) for i in range(6) for c in chats], now=NOW
+        )
+    sent: list[tuple[int, int]] = []
+
+    async def worker() -> None:
+        while True:
+            async with db.transaction() as tx:
+                batch = await tx.outbox.claim(5, 60, NOW)
+                for claimed in batch:
+                    sent.append((claimed.conversation_id, claimed.id))
+                    await tx.outbox.mark_sent(claimed.id, f"m{claimed.id}", NOW)
+            if not batch:
+                async with db.transaction(write=False) as tx:
+                    if await tx.outbox.pending_count() == 0:
+                        return
+
+    await asyncio.gather(*(worker() for _ in range(4)))
+    assert len(sent) == 48
+    assert len({outbox_id for _, outbox_id in sent}) == 48
+    for chat in chats:
+        ids = [outbox_id for conversation_id, outbox_id in sent if conversation_id == chat.id]
+        assert ids == sorted(ids)
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_postgres_claimers_skip_rows_another_worker_holds(db: Database) -> None:
+    chats = [await new_conversation(db, str(n)) for n in range(6)]
+    async with db.transaction() as tx:
+        await tx.outbox.enqueue([row(c.id, f"k{c.id}", c.address) for c in chats], now=NOW)
+    holding = asyncio.Event()
+    release = asyncio.Event()
+    first_batch: list[int] = []
+
+    async def slow_worker() -> None:
+        async with db.transaction() as tx:
+            first_batch.extend(r.id for r in await tx.outbox.claim(3, 60, NOW))
+            holding.set()
+            await release.wait()  # keep the row locks, uncommitted
+
+    task = asyncio.create_task(slow_worker())
+    await holding.wait()
+    async with db.transaction() as tx:  # must not wait for the locked rows
+        second_batch = [r.id for r in await asyncio.wait_for(tx.outbox.claim(10, 60, NOW), 10)]
+    release.set()
+    await task
+    assert len(first_batch) == 3
+    assert len(second_batch) == 3
+    assert not set(first_batch) & set(second_batch)
