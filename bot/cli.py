@@ -2,28 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
-from collections.abc import Coroutine
-from typing import Any, TypeVar
 
 import click
 
-from bot.settings import Settings, SettingsError, load_settings
-
-T = TypeVar("T")
-
-
-def settings_or_exit() -> Settings:
-    try:
-        return load_settings()
-    except SettingsError as error:
-        click.echo(f"error: {error}", err=True)
-        sys.exit(2)
-
-
-def run_async(coro: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(coro)
+from bot.cli_support import settings_or_exit
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -54,14 +37,19 @@ def demo(port: int | None) -> None:
 
 def _register() -> None:
     from bot.commands.bench import bench_command
+    from bot.commands.db import db
     from bot.commands.importer import import_command
     from bot.commands.policy import policy_group
-    from storage.cli import db
 
     main.add_command(import_command, "import")
     main.add_command(policy_group, "policy")
     main.add_command(bench_command, "bench")
     main.add_command(db, "db")
+    # command: invite
+    # command: agent
+    # command: payments
+    # command: cadence
+    # command: report
 
 
 _register()

@@ -4,6 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import sys
+
+import click
+
+from bot.settings import Settings, SettingsError, load_settings
+
+
+def settings_or_exit() -> Settings:
+    """Settings, or one clear line on stderr and exit status 2 (never a traceback)."""
+    try:
+        return load_settings()
+    except SettingsError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(2)
 
 
 async def wait_for_signals(stop: asyncio.Event) -> None:

@@ -7,6 +7,7 @@ from dialogs.flow.events import (
     AgentClaimed,
     AgentClosed,
     AgentReleased,
+    AgentSays,
     ButtonPressed,
     Event,
     MediaReceived,
@@ -20,7 +21,7 @@ DEBTOR_EVENT_TYPES = (TextReceived, ButtonPressed, MediaReceived, StartRequested
 def inbound_author(event: Event) -> str:
     if isinstance(event, DEBTOR_EVENT_TYPES):
         return "debtor"
-    if isinstance(event, AgentClaimed | AgentReleased | AgentClosed):
+    if isinstance(event, AgentClaimed | AgentReleased | AgentClosed | AgentSays):
         return "agent"
     return "system"
 
@@ -36,6 +37,8 @@ def inbound_text(event: Event) -> str:
             return f"[{kind}]"
         case StartRequested():
             return "/start"
+        case AgentSays():
+            return ""
         case _:
             return ""
 

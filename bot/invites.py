@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from bot.effects import hash_token
+from bot.effects.conversation import hash_token
 from storage import UnitOfWork
 
 DEFAULT_TTL = timedelta(days=30)

@@ -11,7 +11,7 @@ from bot.app import Quita, StartupError, build, serve
 from bot.cli_support import wait_for_signals
 from bot.logs import configure_logging
 from bot.settings import Settings
-from bot.wiring import attach_channels
+from bot.wiring import attach_channels, attach_features
 from storage import upgrade
 
 log = logging.getLogger(__name__)
@@ -29,6 +29,7 @@ def run_server(settings: Settings, *, demo: bool) -> int:
 async def _main(settings: Settings, *, demo: bool) -> int:
     await upgrade(settings.quita_database_url)
     quita = build(settings)
+    attach_features(quita)
     attach_channels(quita)
     if demo:
         from bot.demo.seed import seed_demo

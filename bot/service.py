@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from bot.channels.base import ChannelName, Inbound
+from bot.channels.base import ChannelName, Inbound, OutboundMessage
 from bot.clock import Clock
 from bot.effects import Effects
 from bot.events_codec import describe_inbound, inbound_author, inbound_text
@@ -28,6 +28,7 @@ from dialogs.flow.events import (
     AgentClaimed,
     AgentClosed,
     AgentReleased,
+    AgentSays,
     ButtonPressed,
     Event,
     MediaReceived,
@@ -40,7 +41,7 @@ from storage import ConversationRow, Database, UnitOfWork
 log = logging.getLogger(__name__)
 
 DEBTOR_EVENTS = (TextReceived, ButtonPressed, MediaReceived, StartRequested)
-AGENT_EVENTS = (AgentClaimed, AgentReleased, AgentClosed)
+AGENT_EVENTS = (AgentClaimed, AgentReleased, AgentClosed, AgentSays)
 MAX_FOLLOW_UPS = 8  # lookups answered inside one call; a longer chain is a bug
 MAX_STORED_TEXT = 4096
 
@@ -123,10 +124,17 @@ class ConversationService:
                 await tx.conversations.save(conv, now=now)
                 return HandleResult(conv.id, state=conv.state)
 
+            effects = Effects(tx, conv, self._policy, now)
+            if isinstance(event, AgentSays):
+                # Agents talk to the debtor directly; the dialog neither sees nor answers it.
+                effects.say(OutboundMessage(text=event.text), author="agent")
+                await tx.conversations.save(conv, now=now)
+                replies = await effects.flush()
+                return HandleResult(conv.id, replies=replies, state=conv.state)
+
             context = Context.from_dict(conv.context) if conv.context else initial_context()
             if inbound.locale and inbound.locale != context.locale:
                 context = context.with_locale(inbound.locale)
-            effects = Effects(tx, conv, self._policy, now)
             state = State(conv.state)
             pending: list[Event] = [event]
             for _ in range(MAX_FOLLOW_UPS):

@@ -64,3 +64,11 @@ def attach_channels(quita: Quita) -> None:
         attach_telegram(quita)
     if quita.settings.whatsapp_enabled:
         attach_whatsapp(quita)
+
+
+def attach_features(quita: Quita) -> None:
+    """Everything beyond the web chat that every deployment runs, one line per feature."""
+    # feature: scheduler (reminders, cadence)
+    # feature: payments API
+    # feature: agent console
+    # feature: reports

@@ -90,6 +90,14 @@ class AgentReleased:
 
 
 @dataclass(frozen=True, slots=True)
+class AgentSays:
+    """An agent wrote to the debtor from the console; the bot does not answer it."""
+
+    text: str
+    agent_name: str
+
+
+@dataclass(frozen=True, slots=True)
 class AgentClosed:
     """The agent resolved and closed the conversation."""
 
@@ -112,6 +120,7 @@ Event = (
     | PaymentConfirmed
     | AgentClaimed
     | AgentReleased
+    | AgentSays
     | AgentClosed
     | OptOutSignal
 )

@@ -16,6 +16,7 @@ from dialogs.flow.events import (
     AgentClaimed,
     AgentClosed,
     AgentReleased,
+    AgentSays,
     ButtonPressed,
     DebtorLookedUp,
     Event,
@@ -165,3 +166,5 @@ def classify(event: Event, locale: str, today: date) -> Classified:
             return Classified(AGENT_CLOSED)
         case OptOutSignal():
             return Classified(OPT_OUT_SIGNAL)
+        case AgentSays():
+            raise ValueError("agent messages go straight to the debtor, never through the dialog")

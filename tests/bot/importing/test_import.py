@@ -202,7 +202,7 @@ async def test_accepts_a_database_url_too(database_url: str, tmp_path: Path) -> 
 async def test_demo_sample_file_is_valid_and_imports(db: Database) -> None:
     report = await import_debts(db, SAMPLE_DEBTS_CSV, today=TODAY, now=NOW)
     assert not report.errors
-    assert report.counts.debtors.created == 8
-    assert report.counts.debts.created == report.rows_valid == 9
+    assert report.counts.debtors.created == 9
+    assert report.counts.debts.created == report.rows_valid == 10
     debts = await all_rows(db, tables.debt)
     assert sum(1 for d in debts if d["boleto_line"]) == 1

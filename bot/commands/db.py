@@ -1,20 +1,18 @@
-"""`quita db ...` commands (register `db` in bot/cli.py: `main.add_command(db)`)."""
+"""`quita db ...`: create and migrate the database named by QUITA_DATABASE_URL (or --url)."""
 
 from __future__ import annotations
 
 import asyncio
-import os
 
 import click
 
+from bot.cli_support import settings_or_exit
 from storage.engine import UnsupportedDatabaseError
 from storage.migrate import current_revision, upgrade
 
-DEFAULT_URL = "sqlite+aiosqlite:///./quita.db"
-
 
 def _url(url: str | None) -> str:
-    return url or os.environ.get("QUITA_DATABASE_URL") or DEFAULT_URL
+    return url or settings_or_exit().quita_database_url
 
 
 @click.group()

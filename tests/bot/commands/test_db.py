@@ -6,7 +6,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from storage.cli import db
+from bot.commands.db import db
 
 
 def test_db_upgrade_creates_the_schema_and_is_repeatable(tmp_path: Path) -> None:

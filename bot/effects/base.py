@@ -1,0 +1,123 @@
+"""The effect registry and the per-event `Effects` that applies actions and flushes replies."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from bot.channels.base import OutboundMessage
+from bot.outbound_codec import as_dict, dump
+from dialogs.flow import Context, initial_context
+from dialogs.flow.actions import Action
+from dialogs.flow.events import AgentClaimed, AgentClosed, AgentReleased, Event
+from dialogs.negotiation.policy import Policy
+from storage import ConversationRow, NewOutbox, UnitOfWork
+
+log = logging.getLogger(__name__)
+
+A = TypeVar("A")
+
+
+@dataclass
+class EffectContext:
+    """What a handler may read and change while the event's transaction is open."""
+
+    tx: UnitOfWork
+    conversation: ConversationRow
+    policy: Policy
+    now: datetime
+    context: Context
+    outbound: list[tuple[OutboundMessage, str]] = field(default_factory=list)
+    escalated: bool = False
+    closed: bool = False
+    created_agreement: int | None = None
+
+    def say(self, message: OutboundMessage, author: str = "bot") -> None:
+        self.outbound.append((message, author))
+
+
+Handler = Callable[[Any, EffectContext], Awaitable[Event | None]]
+_HANDLERS: dict[type, Handler] = {}
+
+
+def handles(
+    action_type: type[A],
+) -> Callable[[Callable[[A, EffectContext], Awaitable[Event | None]]], Handler]:
+    """Register the handler of one action type (exactly one per type)."""
+
+    def register(handler: Callable[[A, EffectContext], Awaitable[Event | None]]) -> Handler:
+        if action_type in _HANDLERS:
+            raise RuntimeError(f"two handlers for {action_type.__name__}")
+        _HANDLERS[action_type] = handler
+        return handler
+
+    return register
+
+
+class Effects:
+    def __init__(
+        self, tx: UnitOfWork, conv: ConversationRow, policy: Policy, now: datetime
+    ) -> None:
+        self._state = EffectContext(tx, conv, policy, now, initial_context())
+
+    @property
+    def conversation(self) -> ConversationRow:
+        return self._state.conversation
+
+    async def apply(self, action: Action, context: Context) -> Event | None:
+        handler = _HANDLERS.get(type(action))
+        if handler is None:
+            raise RuntimeError(f"no effect handler for {type(action).__name__}")
+        self._state.context = context
+        return await handler(action, self._state)
+
+    def say(self, message: OutboundMessage, author: str = "bot") -> None:
+        self._state.say(message, author)
+
+    def mode_after(self, mode: str, event: Event) -> str:
+        """The conversation's mode after this event: who is expected to talk next."""
+        state = self._state
+        if isinstance(event, AgentClaimed):
+            return "agent"
+        if isinstance(event, AgentReleased):
+            return "bot"
+        if isinstance(event, AgentClosed) or state.closed:
+            return "closed"
+        if state.escalated:
+            return "queued"
+        if mode == "closed":
+            return "bot"
+        return mode
+
+    async def flush(self) -> int:
+        """Write outbound messages and their outbox rows, in dialog order; return the count."""
+        state = self._state
+        conv, tx, now = state.conversation, state.tx, state.now
+        rows: list[NewOutbox] = []
+        for message, author in state.outbound:
+            message_id = await tx.messages.add_outbound(
+                conv.id,
+                conv.channel,
+                message.text or message.image_caption,
+                as_dict(message),
+                author=author,
+                now=now,
+            )
+            rows.append(
+                NewOutbox(
+                    conversation_id=conv.id,
+                    channel=conv.channel,
+                    address=conv.address,
+                    payload=dump(message),
+                    idempotency_key=f"msg:{message_id}",
+                    message_id=message_id,
+                    available_at=now,
+                )
+            )
+        await tx.outbox.enqueue(rows, now=now)
+        count = len(state.outbound)
+        state.outbound.clear()
+        return count

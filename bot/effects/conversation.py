@@ -1,0 +1,84 @@
+"""Effects on the chat itself: replies, identity, locks, opt-out, closing."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+
+from bot.effects.base import EffectContext, handles
+from bot.rendering import render_reply
+from dialogs.flow.actions import (
+    CloseConversation,
+    LinkDebtor,
+    LockContact,
+    LookupDebtor,
+    MarkVerified,
+    Reply,
+    ResolveInvite,
+    SetOptOut,
+)
+from dialogs.flow.events import DebtorLookedUp, Event, InviteResolved
+
+
+def hash_token(token: str) -> str:
+    """Invite tokens are stored as SHA-256 hex; the raw token only lives in the link."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@handles(Reply)
+async def reply(action: Reply, fx: EffectContext) -> Event | None:
+    fx.say(render_reply(action, fx.context.locale))
+    return None
+
+
+@handles(LookupDebtor)
+async def lookup_debtor(action: LookupDebtor, fx: EffectContext) -> Event | None:
+    found = await fx.tx.debtors.by_cpf(action.cpf)
+    return DebtorLookedUp(await fx.tx.debtors.snapshot(found.id) if found else None)
+
+
+@handles(ResolveInvite)
+async def resolve_invite(action: ResolveInvite, fx: EffectContext) -> Event | None:
+    outcome, debtor_id = await fx.tx.invites.redeem(hash_token(action.token), fx.now)
+    snapshot = None
+    if outcome == "ok" and debtor_id is not None:
+        snapshot = await fx.tx.debtors.snapshot(debtor_id)
+    return InviteResolved(str(outcome), snapshot)
+
+
+@handles(LinkDebtor)
+async def link_debtor(action: LinkDebtor, fx: EffectContext) -> Event | None:
+    conv = fx.conversation
+    fx.conversation = replace(conv, debtor_id=action.debtor_id)
+    if conv.contact_id is not None:
+        await fx.tx.contacts.link(conv.contact_id, action.debtor_id)
+    return None
+
+
+@handles(MarkVerified)
+async def mark_verified(action: MarkVerified, fx: EffectContext) -> Event | None:
+    conv = fx.conversation
+    fx.conversation = replace(conv, debtor_id=action.debtor_id)
+    if conv.contact_id is not None:
+        await fx.tx.contacts.mark_verified(conv.contact_id, action.debtor_id, fx.now)
+    return None
+
+
+@handles(LockContact)
+async def lock_contact(action: LockContact, fx: EffectContext) -> Event | None:
+    if fx.conversation.contact_id is not None:
+        await fx.tx.contacts.lock(fx.conversation.contact_id, action.until)
+    return None
+
+
+@handles(SetOptOut)
+async def set_opt_out(action: SetOptOut, fx: EffectContext) -> Event | None:
+    if fx.conversation.contact_id is not None:
+        await fx.tx.contacts.set_opted_out(fx.conversation.contact_id, action.opted_out, fx.now)
+    return None
+
+
+@handles(CloseConversation)
+async def close_conversation(action: CloseConversation, fx: EffectContext) -> Event | None:
+    fx.closed = True
+    return None

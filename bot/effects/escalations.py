@@ -1,0 +1,38 @@
+"""Effects that hand a chat to people: escalations and disputes."""
+
+from __future__ import annotations
+
+from bot.effects.base import EffectContext, handles
+from bot.i18n import render
+from dialogs.flow.actions import Escalate, RecordDispute
+from dialogs.flow.events import Event
+
+CONSOLE_LOCALE = "pt_BR"
+
+
+@handles(Escalate)
+async def escalate(action: Escalate, fx: EffectContext) -> Event | None:
+    summary = render(action.summary, CONSOLE_LOCALE)
+    await fx.tx.escalations.open(
+        fx.conversation.id, action.reason, summary, action.priority, now=fx.now
+    )
+    fx.escalated = True
+    return None
+
+
+@handles(RecordDispute)
+async def record_dispute(action: RecordDispute, fx: EffectContext) -> Event | None:
+    conv = fx.conversation
+    if conv.debtor_id is not None:
+        debts = await fx.tx.debtors.debts(conv.debtor_id)
+        open_ids = [d.id for d in debts if d.status == "open"]
+        if open_ids:
+            await fx.tx.debtors.set_debt_status(open_ids, "disputed", now=fx.now)
+    await fx.tx.audit.record(
+        "debtor",
+        f"dispute:{action.kind}",
+        f"conversation:{conv.id}",
+        {"description": action.description},
+        now=fx.now,
+    )
+    return None
