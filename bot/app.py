@@ -56,6 +56,7 @@ class Quita:
     outbox: OutboxWorker
     hub: WebchatHub
     web_app: web.Application
+    bound_port: int | None = None
     background: list[Callable[[asyncio.Event], Coroutine[Any, Any, None]]] = field(
         default_factory=list
     )
@@ -120,6 +121,7 @@ async def serve(quita: Quita, stop: asyncio.Event, *, ready: asyncio.Event | Non
             f"QUITA_HTTP_PORT: cannot listen on {settings.quita_http_host}:"
             f"{settings.quita_http_port} ({error.strerror}); pick a free port"
         ) from None
+    quita.bound_port = _bound_port(runner)
     worker_stop = asyncio.Event()
     tasks: list[asyncio.Task[None]] = []
     started: list[Callable[[], Awaitable[None]]] = []
@@ -128,7 +130,7 @@ async def serve(quita: Quita, stop: asyncio.Event, *, ready: asyncio.Event | Non
             await start()
             started.append(stop_it)
         tasks = [asyncio.create_task(run(worker_stop)) for run in quita.background]
-        log.info("serving on %s", settings.public_url)
+        log.info("serving on port %s", quita.bound_port)
         if ready is not None:
             ready.set()
         await stop.wait()
@@ -142,3 +144,10 @@ async def serve(quita: Quita, stop: asyncio.Event, *, ready: asyncio.Event | Non
         worker_stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
         await quita.db.dispose()
+
+
+def _bound_port(runner: web.AppRunner) -> int | None:
+    for address in runner.addresses:
+        if isinstance(address, tuple) and len(address) >= 2:
+            return int(address[1])
+    return None
