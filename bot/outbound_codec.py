@@ -31,6 +31,9 @@ def as_dict(message: OutboundMessage) -> dict[str, Any]:
     if message.image_png is not None:
         data["image_png"] = base64.b64encode(message.image_png).decode("ascii")
         data["image_caption"] = message.image_caption
+    if message.qr_payload is not None:
+        data["qr_payload"] = message.qr_payload
+        data["image_caption"] = message.image_caption
     if message.copy_code:
         data["copy_code"] = True
     if message.template is not None:
@@ -57,6 +60,7 @@ def from_dict(data: dict[str, Any]) -> OutboundMessage:
         ),
         image_png=base64.b64decode(image) if image else None,
         image_caption=data.get("image_caption", ""),
+        qr_payload=data.get("qr_payload"),
         copy_code=bool(data.get("copy_code", False)),
         template=Template(
             name=template["name"],

@@ -12,17 +12,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.channels.base import Sender, SendError, SendErrorKind
 from bot.clock import Clock
 from bot.outbound_codec import load
+from bot.outbound_media import materialize
 from bot.rate_limit import PerKeyBuckets, TokenBucket
-from storage import Database, OutboxRow
+from storage import Database, OutboxRow, UnitOfWork
 
 log = logging.getLogger(__name__)
+
+
+OutsideWindowHandler = Callable[[UnitOfWork, OutboxRow, datetime], Awaitable[str]]
+"""Called in the failing row's transaction when a channel says its messaging window is closed
+(WhatsApp 131047); may queue a template instead and returns a note for the failure reason."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,9 +82,18 @@ class OutboxWorker:
             for name, limit in limits.items()
         }
         self.delivered = 0
+        self._outside_window: dict[str, OutsideWindowHandler] = {}
 
     def add_sender(self, name: str, sender: Sender) -> None:
         self._senders[name] = sender
+
+    def channels(self) -> frozenset[str]:
+        """The channels this worker can send on now (the cadence only targets these)."""
+        return frozenset(self._senders)
+
+    def on_outside_window(self, name: str, handler: OutsideWindowHandler) -> None:
+        """What to do when channel `name` refuses a free-form message outside its window."""
+        self._outside_window[name] = handler
 
     def wake(self) -> None:
         """Called after a commit that queued messages, so delivery starts at once."""
@@ -114,37 +129,45 @@ class OutboxWorker:
             return await tx.outbox.next_due_at()
 
     async def drain_once(self) -> int:
-        """Claim a batch (one row per chat) and deliver it concurrently across chats."""
+        """Claim a batch (one row per chat), deliver it concurrently across chats, then record
+        every success in one transaction (failures are recorded as they happen)."""
         now = self._clock.now()
         async with self._db.transaction(write=True) as tx:
             rows = await tx.outbox.claim(self._batch_size, self._lease_seconds, now)
-        if rows:
-            await asyncio.gather(*(self._deliver(row) for row in rows))
+        if not rows:
+            return 0
+        outcomes = await asyncio.gather(*(self._deliver(row) for row in rows))
+        sent = [(row, cmid) for row, cmid in zip(rows, outcomes, strict=True) if cmid is not None]
+        if sent:
+            sent_at = self._clock.now()
+            async with self._db.transaction(write=True) as tx:
+                for row, channel_message_id in sent:
+                    await tx.outbox.mark_sent(row.id, channel_message_id, sent_at)
+            self.delivered += len(sent)
         return len(rows)
 
-    async def _deliver(self, row: OutboxRow) -> None:
+    async def _deliver(self, row: OutboxRow) -> str | None:
+        """Send one row; the platform's message id, or None when it failed (and was recorded)."""
         sender = self._senders.get(row.channel)
         if sender is None:
             await self._fail(row, f"channel {row.channel} is not configured")
-            return
+            return None
         if (bucket := self._global.get(row.channel)) is not None:
             await bucket.acquire()
         if (per_chat := self._per_chat.get(row.channel)) is not None:
             await per_chat.acquire(row.address)
         try:
-            channel_message_id = await sender.send(row.address, load(row.payload))
+            message = await materialize(load(row.payload))
+            return await sender.send(row.address, message)
         except SendError as error:
             await self._handle_error(row, error)
         except Exception as error:  # a sender bug must not stop the worker
             log.exception("outbox row %s: unexpected sender error", row.id)
             await self._handle_error(row, SendError(SendErrorKind.RETRY, type(error).__name__))
-        else:
-            async with self._db.transaction(write=True) as tx:
-                await tx.outbox.mark_sent(row.id, channel_message_id, self._clock.now())
-            self.delivered += 1
+        return None
 
     async def _handle_error(self, row: OutboxRow, error: SendError) -> None:
-        attempts = row.attempts + 1
+        attempts = row.attempts  # claiming counted this try already
         kind = error.kind
         if kind in (SendErrorKind.RETRY, SendErrorKind.RETRY_AFTER):
             if attempts >= self._retry.max_attempts:
@@ -162,7 +185,11 @@ class OutboxWorker:
                 )
             self.wake()
             return
+        reason = f"{kind.value}: {error.reason}"
         async with self._db.transaction(write=True) as tx:
+            if kind is SendErrorKind.OUTSIDE_WINDOW and row.channel in self._outside_window:
+                note = await self._outside_window[row.channel](tx, row, self._clock.now())
+                reason = f"{reason}; {note}"
             if kind is SendErrorKind.UNREACHABLE:
                 await tx.contacts.mark_unreachable(
                     row.channel, row.address, error.reason, self._clock.now()
@@ -171,11 +198,13 @@ class OutboxWorker:
                 contact = await tx.contacts.by_address(row.channel, row.address)
                 if contact is not None:
                     await tx.contacts.set_opted_out(contact.id, True, self._clock.now())
-        await self._fail(row, f"{kind.value}: {error.reason}")
+        await self._fail(row, reason)
+        if kind is SendErrorKind.OUTSIDE_WINDOW:
+            self.wake()  # a template may have been queued in its place
 
     async def _fail(self, row: OutboxRow, reason: str) -> None:
         log.warning("outbox row %s failed for good: %s", row.id, reason)
         async with self._db.transaction(write=True) as tx:
             await tx.outbox.mark_failed(row.id, reason)
             if row.message_id is not None:
-                await tx.messages.mark_failed(row.message_id)
+                await tx.messages.mark_failed(row.message_id, reason)

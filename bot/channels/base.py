@@ -69,11 +69,14 @@ class OutboundMessage:
 
     Exactly one of text / image / template carries the content; `buttons` go with text;
     `copy_code` marks text meant to be copied as is (PIX copia e cola), shown monospace.
+    `qr_payload` asks for a QR code image of that text: it is drawn at delivery time (see
+    `bot.outbound_media`), outside the transaction, so rows stay small and commits fast.
     """
 
     text: str = ""
     buttons: tuple[Button, ...] = ()
     image_png: bytes | None = None
+    qr_payload: str | None = None
     image_caption: str = ""
     copy_code: bool = False
     template: Template | None = None
@@ -124,8 +127,14 @@ class DeliveryStatusSink(Protocol):
     """Where channels report what happened to a sent message (sent/delivered/read/failed).
 
     Statuses may arrive out of order; the sink never moves a message's status backwards.
+    `error` says why a `failed` message failed (platform error codes, no personal data).
     """
 
     async def delivery_status(
-        self, channel: ChannelName, channel_message_id: str, status: str, at: datetime
+        self,
+        channel: ChannelName,
+        channel_message_id: str,
+        status: str,
+        at: datetime,
+        error: str | None = None,
     ) -> None: ...

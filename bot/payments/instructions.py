@@ -13,7 +13,7 @@ from bot.channels.base import OutboundMessage
 from bot.i18n import render
 from bot.payments.boleto import BoletoError, format_line, parse_boleto
 from bot.payments.links import card_link
-from bot.payments.pix import PixCharge, build_brcode, qr_png
+from bot.payments.pix import PixCharge, build_brcode
 from dialogs.flow.actions import Message, Money, ParamValue
 from dialogs.money import from_cents
 from dialogs.negotiation.policy import Policy
@@ -60,7 +60,7 @@ def instructions_for(
         )
         return [
             OutboundMessage(
-                image_png=qr_png(code),
+                qr_payload=code,
                 image_caption=render(Message("payment.pix.caption", params), locale),
             ),
             OutboundMessage(text=code, copy_code=True),

@@ -14,6 +14,7 @@ from bot.channels.webchat import WebchatHub, is_session_id, message_json, new_se
 from bot.clock import Clock
 from bot.i18n import locale_from
 from bot.outbound_codec import from_dict
+from bot.outbound_media import materialize_now
 from bot.service import ConversationService
 from dialogs.flow.events import ButtonPressed, Event, StartRequested, TextReceived
 from storage import Database
@@ -43,7 +44,7 @@ async def history(db: Database, address: str) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for row in rows:
         if row.direction == "out" and row.payload:
-            item = message_json(from_dict(row.payload), f"m{row.id}")
+            item = message_json(materialize_now(from_dict(row.payload)), f"m{row.id}")
             item["author"] = row.author
             out.append(item)
         elif row.author == "debtor":
@@ -108,7 +109,12 @@ async def chat_socket(request: web.Request) -> web.WebSocketResponse:
             else:
                 await socket.send_json({"type": "error", "code": "unknown_type"})
                 continue
-            await _submit(service, clock, address, event, f"{address}:{client_id}", locale)
+            try:
+                await _submit(service, clock, address, event, f"{address}:{client_id}", locale)
+            except Exception:
+                # The transaction rolled back: nothing half-written. Tell the page, keep going.
+                log.exception("web chat: event could not be handled")
+                await socket.send_json({"type": "error", "code": "internal"})
     finally:
         if address is not None:
             hub.unregister(address, socket)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from storage import tables
 from storage.enums import AgreementStatus, DebtStatus
@@ -27,6 +27,30 @@ debtor_t = tables.debtor
 debt_t = tables.debt
 agreement_t = tables.agreement
 installment_t = tables.installment
+
+# The snapshot is read for every dialog step: its statements are built once, bound per call.
+_SNAPSHOT_DEBTOR = select(debtor_t).where(
+    debtor_t.c.id == bindparam("k_id"), debtor_t.c.erased_at.is_(None)
+)
+_SNAPSHOT_DEBTS = (
+    select(debt_t)
+    .where(debt_t.c.debtor_id == bindparam("k_id"), debt_t.c.status != DebtStatus.PAID.value)
+    .order_by(debt_t.c.due_date)
+)
+_SNAPSHOT_AGREEMENTS = (
+    select(agreement_t)
+    .where(
+        agreement_t.c.debtor_id == bindparam("k_id"),
+        agreement_t.c.status != AgreementStatus.CANCELLED.value,
+    )
+    .order_by(agreement_t.c.id)
+)
+_SNAPSHOT_INSTALLMENTS = (
+    select(installment_t)
+    .where(installment_t.c.agreement_id.in_(bindparam("k_ids", expanding=True)))
+    .order_by(installment_t.c.agreement_id, installment_t.c.number)
+)
+
 
 _DEBTOR_FIELDS = ("name", "cpf", "birth_date", "email", "phone", "state")
 _DEBT_FIELDS = ("description", "principal_cents", "due_date", "boleto_line")
@@ -167,13 +191,31 @@ class SqlDebtors(Repository):
         )
         await self.conn.execute(stmt)
 
+    async def set_debt_paid(
+        self, debt_id: int, paid_cents: int, status: str, *, now: datetime | None = None
+    ) -> None:
+        """Record how much of a debt is paid (a broken agreement's payments) and its status."""
+        stmt = (
+            update(debt_t)
+            .where(debt_t.c.id == debt_id)
+            .values(
+                paid_cents=paid_cents,
+                status=str(DebtStatus(status)),
+                updated_at=now or utc_now(),
+            )
+        )
+        await self.conn.execute(stmt)
+
     async def snapshot(self, debtor_id: int) -> DebtorSnapshot | None:
         """Debtor, unpaid debts and live agreements (not cancelled) with their installments."""
         from dialogs.flow.snapshots import DebtorSnapshot, DebtSnapshot
 
-        debtor = await self.get(debtor_id)
-        if debtor is None:
+        params = {"k_id": debtor_id}
+        found = (await self.conn.execute(_SNAPSHOT_DEBTOR, params)).mappings().first()
+        if found is None:
             return None
+        debtor = DebtorRow.from_row(found)
+        debt_rows = (await self.conn.execute(_SNAPSHOT_DEBTS, params)).mappings()
         debts = tuple(
             DebtSnapshot(
                 debt_id=d.id,
@@ -184,7 +226,7 @@ class SqlDebtors(Repository):
                 paid_cents=d.paid_cents,
                 status=d.status,
             )
-            for d in await self.debts(debtor_id)
+            for d in map(DebtRow.from_row, debt_rows)
         )
         return DebtorSnapshot(
             debtor_id=debtor.id,
@@ -199,23 +241,13 @@ class SqlDebtors(Repository):
     async def _agreements(self, debtor_id: int) -> tuple[AgreementSnapshot, ...]:
         from dialogs.flow.snapshots import AgreementSnapshot, InstallmentSnapshot
 
-        stmt = (
-            select(agreement_t)
-            .where(
-                agreement_t.c.debtor_id == debtor_id,
-                agreement_t.c.status != AgreementStatus.CANCELLED.value,
-            )
-            .order_by(agreement_t.c.id)
+        agreements = list(
+            (await self.conn.execute(_SNAPSHOT_AGREEMENTS, {"k_id": debtor_id})).mappings()
         )
-        agreements = list((await self.conn.execute(stmt)).mappings())
         if not agreements:
             return ()
         ids = [a["id"] for a in agreements]
-        rows = await self.conn.execute(
-            select(installment_t)
-            .where(installment_t.c.agreement_id.in_(ids))
-            .order_by(installment_t.c.agreement_id, installment_t.c.number)
-        )
+        rows = await self.conn.execute(_SNAPSHOT_INSTALLMENTS, {"k_ids": ids})
         by_agreement: dict[int, list[InstallmentRow]] = {}
         for r in rows.mappings():
             by_agreement.setdefault(r["agreement_id"], []).append(InstallmentRow.from_row(r))

@@ -128,6 +128,8 @@
         addMessage(data);
       } else if (data.type === "error" && data.code === "too_long") {
         notice("Sua mensagem ficou longa demais. Pode resumir em até " + data.max + " caracteres?");
+      } else if (data.type === "error" && data.code === "internal") {
+        notice("Tivemos um problema técnico. Pode tentar de novo em instantes?");
       }
     });
     socket.addEventListener("close", function () {

@@ -1,0 +1,442 @@
+"""The console's pages and form posts (aiohttp + Jinja2, autoescaped).
+
+Forms post and redirect back (303), so the console works without JavaScript; `console.js`
+only adds live refresh, notifications and small conveniences.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from bot.web.console.accounts import LoginOutcome, add_agent, authenticate
+from bot.web.console.actions import ActionRefusedError
+from bot.web.console.chat import brl, load_chat
+from bot.web.console.guard import console_of, requires, session_of
+from bot.web.console.queue import counts_per_reason, load_queue
+from bot.web.console.roles import Role, at_least
+from bot.web.console.sessions import (
+    CSRF_FIELD,
+    LOGIN_CSRF_COOKIE,
+    clear_session_cookie,
+    close_session,
+    load_session,
+    new_login_csrf,
+    open_session,
+    set_session_cookie,
+    tokens_match,
+)
+from dialogs.money import to_cents
+from storage.enums import AgentRole
+from storage.repositories.canned import SqlCannedResponses
+
+MAX_FIELD = 4096
+
+
+# ------------------------------------------------------------------------------------ login
+
+
+async def login_page(request: web.Request) -> web.StreamResponse:
+    console = console_of(request)
+    if await load_session(console.db, request, console.clock.now()) is not None:
+        raise web.HTTPSeeOther("/console")
+    return _login(request, error="", status=200)
+
+
+def _login(request: web.Request, *, error: str, status: int) -> web.StreamResponse:
+    token = new_login_csrf()
+    response = aiohttp_jinja2.render_template(
+        "console/login.html", request, {"csrf": token, "error": error}, status=status
+    )
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        path="/console",
+        httponly=True,
+        samesite="Strict",
+        secure=console_of(request).secure_cookies,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+async def login(request: web.Request) -> web.StreamResponse:
+    console = console_of(request)
+    form = await request.post()
+    if not tokens_match(request.cookies.get(LOGIN_CSRF_COOKIE), _field(form, CSRF_FIELD)):
+        raise web.HTTPForbidden(text="missing or wrong CSRF token")
+    result = await authenticate(
+        console.db, _field(form, "email"), _field(form, "password"), console.clock.now()
+    )
+    if result.outcome is LoginOutcome.LOCKED:
+        return _login(
+            request,
+            error="Muitas tentativas erradas. Por segurança, tente de novo em alguns minutos.",
+            status=429,
+        )
+    if result.agent is None:
+        return _login(request, error="E-mail ou senha incorretos.", status=401)
+    token, _ = await open_session(console.db, result.agent.id, console.clock.now())
+    response = web.HTTPSeeOther("/console")
+    set_session_cookie(response, token, secure=console.secure_cookies)
+    response.del_cookie(LOGIN_CSRF_COOKIE, path="/console")
+    raise response
+
+
+@requires(Role.AGENT)
+async def logout(request: web.Request) -> web.StreamResponse:
+    console, session = console_of(request), session_of(request)
+    await close_session(console.db, session)
+    async with console.db.transaction() as tx:
+        await tx.audit.record(session.actor, "logout", now=console.clock.now())
+    response = web.HTTPSeeOther("/console/login")
+    clear_session_cookie(response)
+    raise response
+
+
+# ------------------------------------------------------------------------------------ pages
+
+
+async def _page(
+    request: web.Request,
+    conversation_id: int | None,
+    *,
+    notice: str = "",
+    status: int = 200,
+) -> web.StreamResponse:
+    console, session = console_of(request), session_of(request)
+    now = console.clock.now()
+    async with console.db.transaction(write=False) as tx:
+        queue = await load_queue(tx, console.policy, now)
+        chat = None
+        if conversation_id is not None:
+            chat = await load_chat(tx, conversation_id, session, console.policy, now)
+            if chat is None:
+                raise web.HTTPNotFound(text="conversation not found")
+        canned = await SqlCannedResponses(tx.connection, tx.dialect).list_all()
+        agents = await tx.agents.list_all() if at_least(session.agent.role, Role.SUPERVISOR) else []
+    context = _base(request) | {
+        "queue": queue,
+        "counts": counts_per_reason(queue),
+        "chat": chat,
+        "canned": canned,
+        "agents": [a for a in agents if a.active],
+        "notice": notice,
+        "channels": console.policy.channels.payment,
+        "agent_limits": console.policy.agent,
+    }
+    return aiohttp_jinja2.render_template("console/inbox.html", request, context, status=status)
+
+
+@requires(Role.AGENT)
+async def inbox(request: web.Request) -> web.StreamResponse:
+    return await _page(request, None)
+
+
+@requires(Role.AGENT)
+async def chat_page(request: web.Request) -> web.StreamResponse:
+    return await _page(request, _int(request.match_info["cid"]))
+
+
+@requires(Role.AGENT)
+async def queue_fragment(request: web.Request) -> web.StreamResponse:
+    console = console_of(request)
+    async with console.db.transaction(write=False) as tx:
+        queue = await load_queue(tx, console.policy, console.clock.now())
+    context = _base(request) | {"queue": queue, "counts": counts_per_reason(queue)}
+    return aiohttp_jinja2.render_template("console/_queue.html", request, context)
+
+
+@requires(Role.AGENT)
+async def chat_fragment(request: web.Request) -> web.StreamResponse:
+    console, session = console_of(request), session_of(request)
+    async with console.db.transaction(write=False) as tx:
+        chat = await load_chat(
+            tx, _int(request.match_info["cid"]), session, console.policy, console.clock.now()
+        )
+    if chat is None:
+        raise web.HTTPNotFound(text="conversation not found")
+    return aiohttp_jinja2.render_template(
+        "console/_transcript.html", request, _base(request) | {"chat": chat}
+    )
+
+
+# ---------------------------------------------------------------------------------- actions
+
+
+@requires(Role.AGENT)
+async def claim(request: web.Request) -> web.StreamResponse:
+    console, session = console_of(request), session_of(request)
+    try:
+        conversation_id = await console.claim(session, _int(request.match_info["eid"]))
+    except ActionRefusedError as refused:
+        return await _page(request, None, notice=str(refused), status=409)
+    raise web.HTTPSeeOther(f"/console/c/{conversation_id}")
+
+
+async def _chat_action(request: web.Request, form: Any, kind: str) -> None:
+    console, session = console_of(request), session_of(request)
+    cid = _int(request.match_info["cid"])
+    if kind == "reply":
+        template = _field(form, "template")
+        if template:
+            await _send_template(request, cid, template)
+        else:
+            await console.reply(session, cid, _field(form, "text"))
+    elif kind == "plan":
+        channel = _field(form, "channel") or None
+        due = _date(_field(form, "first_due")) if _field(form, "first_due") else None
+        await console.propose_plan(
+            session,
+            cid,
+            _int(_field(form, "count")),
+            _decimal(_field(form, "discount") or "0"),
+            channel,
+            due,
+        )
+    elif kind == "promise":
+        amount = _field(form, "amount")
+        cents = int(to_cents(_decimal(amount))) if amount else None
+        await console.promise(session, cid, _date(_field(form, "due")), cents)
+    elif kind == "debt":
+        await console.mark_debt(
+            session,
+            cid,
+            _int(request.match_info["did"]),
+            _field(form, "status"),
+            _field(form, "note"),
+        )
+    elif kind == "handback":
+        await console.hand_back(session, cid, _field(form, "resume_at"))
+    elif kind == "close":
+        await console.close(session, cid)
+    elif kind == "reassign":
+        if not at_least(session.agent.role, Role.SUPERVISOR):
+            raise web.HTTPForbidden(text="not allowed for your role")
+        await console.reassign(session, cid, _int(_field(form, "agent_id")))
+
+
+async def _send_template(request: web.Request, cid: int, key: str) -> None:
+    from dialogs.flow.events import AgentSays
+
+    console, session = console_of(request), session_of(request)
+    template = console.policy.template(key)
+    if template is None:
+        raise ActionRefusedError("Modelo desconhecido.")
+    async with console.db.transaction(write=False) as tx:
+        chat = await load_chat(tx, cid, session, console.policy, console.clock.now())
+    if chat is None or not chat.can_act:
+        raise ActionRefusedError("Assuma o atendimento antes de agir nesta conversa.")
+    values = {
+        "name": chat.debtor_name.split()[0].title() if chat.debtor_name else "",
+        "creditor": console.policy.creditor.name,
+    }
+    if not set(template.params) <= set(values):
+        raise ActionRefusedError("Este modelo precisa de dados que o console não preenche.")
+    params = tuple(values[name] for name in template.params)
+    conv = await console._owned(session, cid, "template", {"template": key})
+    await console._handle(
+        conv, AgentSays(f"[modelo {template.name}]", session.agent.name, key, params)
+    )
+
+
+def chat_action(kind: str) -> Any:
+    @requires(Role.AGENT)
+    async def handler(request: web.Request) -> web.StreamResponse:
+        form = await request.post()
+        cid = _int(request.match_info["cid"])
+        try:
+            await _chat_action(request, form, kind)
+        except ActionRefusedError as refused:
+            return await _page(request, cid, notice=str(refused), status=409)
+        raise web.HTTPSeeOther(f"/console/c/{cid}")
+
+    handler.__name__ = f"chat_{kind}"
+    return handler
+
+
+# ---------------------------------------------------------------- supervisors and admins
+
+
+@requires(Role.SUPERVISOR)
+async def agents_page(request: web.Request) -> web.StreamResponse:
+    return await _agents(request, notice="")
+
+
+async def _agents(request: web.Request, *, notice: str, status: int = 200) -> web.StreamResponse:
+    console = console_of(request)
+    async with console.db.transaction(write=False) as tx:
+        agents = await tx.agents.list_all()
+    context = _base(request) | {"agents": agents, "notice": notice}
+    return aiohttp_jinja2.render_template("console/agents.html", request, context, status=status)
+
+
+@requires(Role.SUPERVISOR)
+async def agents_add(request: web.Request) -> web.StreamResponse:
+    console, session = console_of(request), session_of(request)
+    form = await request.post()
+    role = _field(form, "role") or AgentRole.AGENT.value
+    if role == AgentRole.ADMIN.value and not at_least(session.agent.role, Role.ADMIN):
+        raise web.HTTPForbidden(text="only admins create admins")
+    now = console.clock.now()
+    try:
+        agent_id = await add_agent(
+            console.db,
+            _field(form, "email"),
+            _field(form, "name"),
+            role,
+            _field(form, "password"),
+            now=now,
+        )
+    except ValueError as error:
+        return await _agents(request, notice=str(error), status=400)
+    async with console.db.transaction() as tx:
+        await tx.audit.record(session.actor, "agent.add", f"agent:{agent_id}", {"role": role})
+    raise web.HTTPSeeOther("/console/agents")
+
+
+@requires(Role.SUPERVISOR)
+async def agents_active(request: web.Request) -> web.StreamResponse:
+    console, session = console_of(request), session_of(request)
+    form = await request.post()
+    agent_id = _int(request.match_info["aid"])
+    active = _field(form, "active") == "1"
+    async with console.db.transaction() as tx:
+        target = await tx.agents.get(agent_id)
+        if target is None:
+            raise web.HTTPNotFound(text="agent not found")
+        if target.role == AgentRole.ADMIN.value and not at_least(session.agent.role, Role.ADMIN):
+            raise web.HTTPForbidden(text="only admins change admins")
+        await tx.agents.update(agent_id, active=active)
+        if not active:
+            await tx.sessions.delete_for_agent(agent_id)
+        await tx.audit.record(
+            session.actor, "agent.active", f"agent:{agent_id}", {"active": active}
+        )
+    raise web.HTTPSeeOther("/console/agents")
+
+
+@requires(Role.SUPERVISOR)
+async def canned_page(request: web.Request) -> web.StreamResponse:
+    console = console_of(request)
+    async with console.db.transaction(write=False) as tx:
+        canned = await SqlCannedResponses(tx.connection, tx.dialect).list_all()
+    context = _base(request) | {"canned": canned}
+    return aiohttp_jinja2.render_template("console/canned.html", request, context)
+
+
+@requires(Role.SUPERVISOR)
+async def canned_save(request: web.Request) -> web.StreamResponse:
+    console, session = console_of(request), session_of(request)
+    form = await request.post()
+    title, text = _field(form, "title").strip()[:80], _field(form, "text").strip()
+    if not title or not text:
+        raise web.HTTPBadRequest(text="title and text are required")
+    response_id = _field(form, "id")
+    now = console.clock.now()
+    async with console.db.transaction() as tx:
+        canned = SqlCannedResponses(tx.connection, tx.dialect)
+        if response_id:
+            await canned.change(_int(response_id), title, text, session.agent.id, now=now)
+            target = f"canned:{response_id}"
+        else:
+            target = f"canned:{await canned.add(title, text, session.agent.id, now=now)}"
+        await tx.audit.record(session.actor, "canned.save", target, now=now)
+    raise web.HTTPSeeOther("/console/canned")
+
+
+@requires(Role.SUPERVISOR)
+async def canned_delete(request: web.Request) -> web.StreamResponse:
+    console, session = console_of(request), session_of(request)
+    response_id = _int(request.match_info["rid"])
+    async with console.db.transaction() as tx:
+        await SqlCannedResponses(tx.connection, tx.dialect).remove(response_id)
+        await tx.audit.record(session.actor, "canned.delete", f"canned:{response_id}")
+    raise web.HTTPSeeOther("/console/canned")
+
+
+@requires(Role.ADMIN)
+async def settings_page(request: web.Request) -> web.StreamResponse:
+    console = console_of(request)
+    async with console.db.transaction(write=False) as tx:
+        audit = await tx.audit.recent(limit=50)
+    context = _base(request) | {"policy": console.policy, "audit": audit}
+    return aiohttp_jinja2.render_template("console/settings.html", request, context)
+
+
+# ---------------------------------------------------------------------------------- helpers
+
+
+def _base(request: web.Request) -> dict[str, Any]:
+    session = session_of(request)
+    return {
+        "me": session.agent,
+        "csrf": session.csrf_token,
+        "is_supervisor": at_least(session.agent.role, Role.SUPERVISOR),
+        "is_admin": at_least(session.agent.role, Role.ADMIN),
+        "brl": brl,
+    }
+
+
+def _field(form: Any, name: str) -> str:
+    value = form.get(name)
+    return value[:MAX_FIELD] if isinstance(value, str) else ""
+
+
+def _int(raw: str) -> int:
+    try:
+        return int(raw)
+    except ValueError:
+        raise web.HTTPBadRequest(text="expected a number") from None
+
+
+def _decimal(raw: str) -> Decimal:
+    try:
+        value = Decimal(raw.replace(",", "."))
+    except InvalidOperation:
+        raise ActionRefusedError("Número inválido.") from None
+    if not value.is_finite() or value < 0:
+        raise ActionRefusedError("Número inválido.")
+    return value
+
+
+def _date(raw: str) -> date:
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ActionRefusedError("Data inválida.") from None
+
+
+def console_routes() -> list[web.AbstractRouteDef]:
+    from bot.web.console.live import console_socket
+
+    return [
+        web.get("/login", login_page),
+        web.post("/login", login),
+        web.post("/logout", logout),
+        web.get("", inbox),
+        web.get("/", inbox),
+        web.get("/c/{cid:\\d+}", chat_page),
+        web.get("/fragment/queue", queue_fragment),
+        web.get("/fragment/c/{cid:\\d+}", chat_fragment),
+        web.post("/escalations/{eid:\\d+}/claim", claim),
+        web.post("/c/{cid:\\d+}/reply", chat_action("reply")),
+        web.post("/c/{cid:\\d+}/plan", chat_action("plan")),
+        web.post("/c/{cid:\\d+}/promise", chat_action("promise")),
+        web.post("/c/{cid:\\d+}/debts/{did:\\d+}", chat_action("debt")),
+        web.post("/c/{cid:\\d+}/handback", chat_action("handback")),
+        web.post("/c/{cid:\\d+}/close", chat_action("close")),
+        web.post("/c/{cid:\\d+}/reassign", chat_action("reassign")),
+        web.get("/agents", agents_page),
+        web.post("/agents", agents_add),
+        web.post("/agents/{aid:\\d+}/active", agents_active),
+        web.get("/canned", canned_page),
+        web.post("/canned", canned_save),
+        web.post("/canned/{rid:\\d+}/delete", canned_delete),
+        web.get("/settings", settings_page),
+        web.get("/ws", console_socket),
+    ]

@@ -1,0 +1,195 @@
+"""ConversationService: one writer per chat, duplicates dropped, everything in one commit."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.channels.base import ChannelName, ConversationKey, Inbound
+from bot.clock import ManualClock
+from bot.demo import SAMPLE_DEBTS_CSV
+from bot.importing import import_debts
+from bot.service import ConversationService
+from dialogs.flow.events import (
+    AgentClaimed,
+    AgentSays,
+    ButtonPressed,
+    Event,
+    MediaReceived,
+    StartRequested,
+    TextReceived,
+)
+from dialogs.negotiation.policy import default_policy
+from storage import Database, MessageRow, upgrade
+
+NOW = datetime(2026, 11, 25, 13, 0, tzinfo=UTC)
+KEY = ConversationKey(ChannelName.WEBCHAT, "wc_service_test_1")
+
+
+@pytest.fixture
+async def service(db: Database) -> ConversationService:
+    await import_debts(db, SAMPLE_DEBTS_CSV, today=NOW.date(), now=NOW)
+    return ConversationService(db, default_policy(), ManualClock(NOW))
+
+
+def inbound(event: Event, message_id: str | None, key: ConversationKey = KEY) -> Inbound:
+    return Inbound(key, event, NOW, message_id=message_id, locale="pt_BR")
+
+
+async def transcript(db: Database, key: ConversationKey = KEY) -> list[MessageRow]:
+    async with db.transaction(write=False) as tx:
+        conv = await tx.conversations.by_key(key.channel.value, key.address)
+        assert conv is not None
+        return await tx.messages.transcript(conv.id)
+
+
+async def outbox_count(db: Database) -> int:
+    async with db.transaction(write=False) as tx:
+        return await tx.outbox.pending_count()
+
+
+async def test_the_same_inbound_twice_concurrently_is_stored_and_answered_once(
+    service: ConversationService, db: Database
+) -> None:
+    await service.handle(inbound(StartRequested(), "start"))
+    results = await asyncio.gather(
+        *(service.handle(inbound(TextReceived("529.982.247-25"), "cpf-1")) for _ in range(5))
+    )
+    assert sorted(r.duplicate for r in results) == [False, True, True, True, True]
+    rows = await transcript(db)
+    assert [r.text for r in rows if r.author == "debtor"] == ["/start", "529.982.247-25"]
+    assert sum("Total atualizado" in r.text for r in rows) == 1
+
+
+async def test_ten_messages_at_once_are_handled_and_answered_in_order(
+    service: ConversationService, db: Database, tmp_path: Path
+) -> None:
+    """Concurrent arrival gives exactly the transcript of one-after-the-other handling
+    (the reference runs in a second, fresh database)."""
+    words = [
+        "oi",
+        "529.982.247-25",
+        "quero parcelar",
+        "em 10x",
+        "nao",
+        "ajuda",
+        "quanto fica a vista?",
+        "6x",
+        "pix",
+        "sim",
+    ]
+    reference_url = f"sqlite+aiosqlite:///{tmp_path / 'reference.db'}"
+    await upgrade(reference_url)
+    reference = Database(reference_url)
+    try:
+        await import_debts(reference, SAMPLE_DEBTS_CSV, today=NOW.date(), now=NOW)
+        one_by_one = ConversationService(reference, default_policy(), ManualClock(NOW))
+        for n, word in enumerate(words):
+            await one_by_one.handle(inbound(TextReceived(word), f"m{n}"))
+        sequential = [(r.author, r.text) for r in await transcript(reference)]
+    finally:
+        await reference.dispose()
+    await asyncio.gather(
+        *(service.handle(inbound(TextReceived(w), f"m{n}")) for n, w in enumerate(words))
+    )
+    concurrent = [(r.author, r.text) for r in await transcript(db)]
+    assert [text for author, text in concurrent if author == "debtor"] == words
+    assert concurrent == sequential
+    assert len(concurrent) > 2 * len(words)
+
+
+async def test_stickers_and_oversized_text_get_polite_replies(
+    service: ConversationService, db: Database
+) -> None:
+    await service.handle(inbound(StartRequested(), "start"))
+    sticker = await service.handle(inbound(MediaReceived("sticker"), "sticker"))
+    huge = await service.handle(inbound(TextReceived("a" * 20_000), "huge"))
+    assert sticker.replies >= 1 and huge.replies >= 1
+    rows = await transcript(db)
+    assert any("texto" in r.text for r in rows if r.direction == "out")
+    stored = next(r for r in rows if r.author == "debtor" and r.text.startswith("aaa"))
+    assert len(stored.text) == 4096
+
+
+async def test_an_unknown_button_never_breaks_the_chat(
+    service: ConversationService, db: Database
+) -> None:
+    await service.handle(inbound(StartRequested(), "start"))
+    result = await service.handle(inbound(ButtonPressed("no-such-choice"), "b1"))
+    assert not result.duplicate and result.replies >= 1
+    after = await service.handle(inbound(TextReceived("529.982.247-25"), "cpf"))
+    assert after.state == "balance"
+
+
+async def test_while_an_agent_owns_the_chat_the_bot_is_silent(
+    service: ConversationService, db: Database
+) -> None:
+    await service.handle(inbound(StartRequested(), "start"))
+    await service.handle(inbound(TextReceived("529.982.247-25"), "cpf"))
+    await service.handle(Inbound(KEY, AgentClaimed("Ana"), NOW, idempotency_key="claim:1"))
+    before = await outbox_count(db)
+    silent = await service.handle(inbound(TextReceived("oi, tem alguém aí?"), "q1"))
+    assert silent.replies == 0
+    said = await service.handle(
+        Inbound(KEY, AgentSays("Oi, Marcos! Sou a Ana.", "Ana"), NOW, idempotency_key="say:1")
+    )
+    assert said.replies == 1
+    rows = await transcript(db)
+    assert rows[-1].author == "agent" and rows[-1].text == "Oi, Marcos! Sou a Ana."
+    assert any(r.text == "oi, tem alguém aí?" and r.author == "debtor" for r in rows)
+    assert await outbox_count(db) == before + 1
+
+
+async def test_idempotency_keys_drop_repeated_console_and_job_events(
+    service: ConversationService, db: Database
+) -> None:
+    await service.handle(inbound(StartRequested(), "start"))
+    first = await service.handle(Inbound(KEY, AgentClaimed("Ana"), NOW, idempotency_key="claim:7"))
+    again = await service.handle(Inbound(KEY, AgentClaimed("Ana"), NOW, idempotency_key="claim:7"))
+    assert not first.duplicate and again.duplicate and again.replies == 0
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_two_processes_on_postgresql_serialise_each_chat(database_url: str) -> None:
+    """Two services with their own pools and locks (as two `quita run` processes would be)."""
+    first_db, second_db = Database(database_url), Database(database_url)
+    try:
+        await import_debts(first_db, SAMPLE_DEBTS_CSV, today=NOW.date(), now=NOW)
+        services = [
+            ConversationService(d, default_policy(), ManualClock(NOW))
+            for d in (first_db, second_db)
+        ]
+        keys = [ConversationKey(ChannelName.WEBCHAT, f"wc_two_procs_{n}") for n in range(10)]
+        await asyncio.gather(
+            *(services[0].handle(inbound(StartRequested(), f"s{n}", k)) for n, k in enumerate(keys))
+        )
+
+        async def debtor(n: int, key: ConversationKey) -> None:
+            for i in range(6):
+                message = inbound(TextReceived(f"ajuda {i}"), f"{n}-{i}", key)
+                # Every message is delivered to BOTH processes (a redelivery), in order.
+                await asyncio.gather(services[0].handle(message), services[1].handle(message))
+
+        await asyncio.gather(*(debtor(n, k) for n, k in enumerate(keys)))
+        for key in keys:
+            rows = await transcript(first_db, key)
+            asked = [r.text for r in rows if r.author == "debtor"]
+            assert asked == ["/start"] + [f"ajuda {i}" for i in range(6)]
+            replies_per_message = [len(list(group)) for group in _runs_of_bot_replies(rows)]
+            assert all(count == replies_per_message[1] for count in replies_per_message[1:])
+    finally:
+        await first_db.dispose()
+        await second_db.dispose()
+
+
+def _runs_of_bot_replies(rows: list[MessageRow]) -> list[list[MessageRow]]:
+    runs: list[list[MessageRow]] = []
+    for row in rows:
+        if row.author == "debtor":
+            runs.append([])
+        elif runs:
+            runs[-1].append(row)
+    return runs
