@@ -7,8 +7,9 @@ import logging
 
 import click
 
-from bot.app import Quita, StartupError, build, serve
+from bot.app import StartupError, build, serve
 from bot.cli_support import wait_for_signals
+from bot.demo.seed import seed_demo
 from bot.logs import configure_logging
 from bot.settings import Settings
 from bot.wiring import attach_channels, attach_features
@@ -31,11 +32,9 @@ async def _main(settings: Settings, *, demo: bool) -> int:
     quita = build(settings)
     attach_features(quita)
     attach_channels(quita)
+    report = ""
     if demo:
-        from bot.demo.seed import seed_demo
-
         report = await seed_demo(quita)
-        click.echo(report)
     elif not settings.telegram_enabled and not settings.whatsapp_enabled:
         click.echo(
             "no messaging channel configured (set TELEGRAM_BOT_TOKEN, or WHATSAPP_ACCESS_TOKEN "
@@ -43,12 +42,15 @@ async def _main(settings: Settings, *, demo: bool) -> int:
             f"{settings.public_url}/chat",
             err=True,
         )
-    stop = asyncio.Event()
+    stop, ready = asyncio.Event(), asyncio.Event()
     await wait_for_signals(stop)
-    await _serve(quita, stop)
-    return 0
-
-
-async def _serve(quita: Quita, stop: asyncio.Event) -> None:
-    await serve(quita, stop)
+    server = asyncio.create_task(serve(quita, stop, ready=ready))
+    started = asyncio.create_task(ready.wait())
+    await asyncio.wait({server, started}, return_when=asyncio.FIRST_COMPLETED)
+    if not started.done():
+        started.cancel()
+    if ready.is_set() and report:
+        click.echo(report)  # only once the links actually work
+    await server
     click.echo("stopped cleanly", err=True)
+    return 0
