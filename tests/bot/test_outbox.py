@@ -105,7 +105,9 @@ async def test_429_then_502_twice_then_ok_delivers_once_after_the_wait(db: Datab
     assert second_try - first_try >= 0.4  # honoured retry_after
     async with db.transaction(write=False) as tx:
         row = await tx.outbox.get(1)
-    assert row is not None and row.status == "sent" and row.attempts == 4  # tries, incl. the last
+    assert row is not None
+    assert row.status == "sent"
+    assert row.attempts == 4
 
 
 async def test_permanent_and_unreachable_errors_are_recorded_without_retry_loops(
@@ -149,7 +151,8 @@ async def test_gives_up_after_the_configured_attempts_and_says_why(db: Database)
     await watcher
     async with db.transaction(write=False) as tx:
         row = await tx.outbox.get(1)
-    assert row is not None and "gave up after 5 attempts" in (row.last_error or "")
+    assert row is not None
+    assert "gave up after 5 attempts" in (row.last_error or "")
     assert len(sender.attempts) == 5
 
 

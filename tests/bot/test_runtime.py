@@ -44,7 +44,8 @@ class QuitaProcess:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )
-        assert self.process.stdout is not None and self.process.stderr is not None
+        assert self.process.stdout is not None
+        assert self.process.stderr is not None
         self._readers = [
             asyncio.create_task(self._read(self.process.stdout)),
             asyncio.create_task(self._read(self.process.stderr)),
@@ -129,7 +130,9 @@ async def test_run_stops_gracefully_on_sigterm_and_logs_no_personal_data(tmp_pat
     assert code == 0
     logs = "\n".join(run.lines)
     assert "shutting down" in logs
-    assert "529" not in logs and "Marcos" not in logs and "982" not in logs
+    assert "529" not in logs
+    assert "Marcos" not in logs
+    assert "982" not in logs
 
 
 @pytest.mark.parametrize("value", ["carrier-pigeon"])

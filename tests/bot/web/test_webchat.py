@@ -26,7 +26,8 @@ async def test_debtor_negotiates_a_6x_plan_in_the_web_chat(database_url: str) ->
         await chat.press("confirm")
         await chat.wait_for(lambda c: any(m.get("copy_code") for m in c.messages))
         code = next(m["text"] for m in chat.messages if m.get("copy_code"))
-        assert code.startswith("000201") and "br.gov.bcb.pix" in code
+        assert code.startswith("000201")
+        assert "br.gov.bcb.pix" in code
         assert any(m.get("image", "").startswith("data:image/png;base64,") for m in chat.messages)
 
     db = Database(database_url)
@@ -39,7 +40,8 @@ async def test_debtor_negotiates_a_6x_plan_in_the_web_chat(database_url: str) ->
             outbox = (await tx.connection.execute(select(tables.outbox))).mappings().all()
         assert [a["total_cents"] for a in agreements] == [251_280]
         assert sorted(i["amount_cents"] for i in installments) == [41_880] * 6
-        assert outbox and all(row["status"] == "sent" for row in outbox)
+        assert outbox
+        assert all(row["status"] == "sent" for row in outbox)
     finally:
         await db.dispose()
 
@@ -68,8 +70,10 @@ async def test_bad_frames_get_clear_errors_and_the_chat_keeps_working(database_u
         await chat.say("x" * 20_000)
         await chat.send_raw('{"type": "sticker", "id": "1"}')
         await chat.wait_for(
-            lambda c: [m.get("code") for m in c.messages if m["type"] == "error"]
-            == ["malformed", "too_long", "unknown_type"]
+            lambda c: (
+                [m.get("code") for m in c.messages if m["type"] == "error"]
+                == ["malformed", "too_long", "unknown_type"]
+            )
         )
         await chat.say("529.982.247-25")
         await chat.wait_for_text("Total atualizado")
