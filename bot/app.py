@@ -89,6 +89,7 @@ def build(
         clock,
         limits=limits or default_limits,
         retry=retry or RetryPolicy(max_attempts=settings.quita_outbox_max_attempts),
+        lease_seconds=settings.quita_outbox_lease_seconds,
     )
     service.on_commit(outbox.wake)
 

@@ -99,8 +99,9 @@ class OutboxWorker:
         """Called after a commit that queued messages, so delivery starts at once."""
         self._wakeup.set()
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Deliver until `stop` is set; in-flight sends finish before returning."""
+    async def run(self, stop: asyncio.Event, *, flush_seconds: float = 5.0) -> None:
+        """Deliver until `stop` is set, then flush what is due (for at most `flush_seconds`)
+        so a graceful shutdown does not leave committed replies waiting for the next start."""
         while not stop.is_set():
             try:
                 handled = await self.drain_once()
@@ -109,6 +110,12 @@ class OutboxWorker:
                 handled = 0
             if handled == 0:
                 await self._sleep_until_work(stop)
+        try:
+            async with asyncio.timeout(flush_seconds):
+                while await self.drain_once():
+                    pass
+        except TimeoutError:
+            log.warning("outbox: shutdown flush cut short; the rest goes out on the next start")
 
     async def _sleep_until_work(self, stop: asyncio.Event) -> None:
         self._wakeup.clear()

@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     quita_timezone: str = "America/Sao_Paulo"
     quita_log_level: str = "INFO"
     quita_outbox_max_attempts: Annotated[int, Field(ge=1)] = 8
+    quita_outbox_lease_seconds: Annotated[float, Field(ge=1)] = 30.0
 
     telegram_bot_token: SecretStr | None = None
     telegram_api_base_url: AnyHttpUrl = AnyHttpUrl("https://api.telegram.org/bot")

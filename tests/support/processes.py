@@ -1,0 +1,83 @@
+"""Quita as real subprocesses for tests: start, read output as it comes, signal, wait."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class QuitaProcess:
+    """A `quita` subprocess whose output is collected line by line as it arrives."""
+
+    def __init__(self, *args: str, env: dict[str, str], cwd: Path) -> None:
+        self.args, self.env, self.cwd = args, env, cwd
+        self.lines: list[str] = []
+        self._changed = asyncio.Condition()
+        self.process: asyncio.subprocess.Process | None = None
+        self._readers: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            *self.args,
+            cwd=self.cwd,
+            env=self.env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        assert self.process.stdout is not None
+        assert self.process.stderr is not None
+        self._readers = [
+            asyncio.create_task(self._read(self.process.stdout)),
+            asyncio.create_task(self._read(self.process.stderr)),
+        ]
+
+    async def _read(self, stream: asyncio.StreamReader) -> None:
+        async for raw in stream:
+            async with self._changed:
+                self.lines.append(raw.decode(errors="replace").rstrip("\n"))
+                self._changed.notify_all()
+
+    async def wait_for_line(self, fragment: str, timeout: float = 60) -> str:
+        async with asyncio.timeout(timeout), self._changed:
+            await self._changed.wait_for(lambda: any(fragment in line for line in self.lines))
+        return next(line for line in self.lines if fragment in line)
+
+    async def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
+        assert self.process is not None
+        if self.process.returncode is None:
+            self.process.send_signal(sig)
+        async with asyncio.timeout(timeout):
+            code = await self.process.wait()
+            await asyncio.gather(*self._readers)
+        return code
+
+
+def environment(tmp_path: Path, port: int, **extra: str) -> dict[str, str]:
+    """A clean environment for a `quita` process: SQLite in tmp_path unless `extra` says else."""
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("QUITA_", "TELEGRAM_", "WHATSAPP_"))
+    }
+    env.update(
+        {
+            "QUITA_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'quita.db'}",
+            "QUITA_HTTP_PORT": str(port),
+            "QUITA_POLICY_FILE": str(ROOT / "policy.example.toml"),
+        }
+    )
+    env.update(extra)
+    return env
