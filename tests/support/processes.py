@@ -69,9 +69,8 @@ class QuitaProcess:
 
 def environment(tmp_path: Path, port: int, **extra: str) -> dict[str, str]:
     """A clean environment for a `quita` process: SQLite in tmp_path unless `extra` says else."""
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("QUITA_", "TELEGRAM_", "WHATSAPP_"))
-    }
+    ours = ("QUITA_", "TELEGRAM_", "WHATSAPP_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
     env.update(
         {
             "QUITA_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'quita.db'}",
