@@ -6,6 +6,7 @@ import asyncio
 import logging
 
 import click
+from pydantic import SecretStr
 
 from bot.app import StartupError, build, serve
 from bot.cli_support import wait_for_signals
@@ -27,7 +28,15 @@ def run_server(settings: Settings, *, demo: bool) -> int:
         return 2
 
 
+DEMO_PAYMENTS_SECRET = "demo-secret"  # noqa: S105 - the demo's documented payments secret
+
+
 async def _main(settings: Settings, *, demo: bool) -> int:
+    if demo and settings.payments_webhook_secret is None:
+        # So the README's one `curl` confirms a payment in the demo out of the box.
+        settings = settings.model_copy(
+            update={"payments_webhook_secret": SecretStr(DEMO_PAYMENTS_SECRET)}
+        )
     await upgrade(settings.quita_database_url)
     quita = build(settings)
     attach_features(quita)
