@@ -57,6 +57,22 @@ class Settings(BaseSettings):
 
     payments_webhook_secret: SecretStr | None = None
 
+    @field_validator(
+        "quita_public_url",
+        "telegram_bot_token",
+        "telegram_webhook_secret",
+        "whatsapp_access_token",
+        "whatsapp_phone_number_id",
+        "whatsapp_app_secret",
+        "whatsapp_verify_token",
+        "payments_webhook_secret",
+        mode="before",
+    )
+    @classmethod
+    def _empty_means_unset(cls, value: object) -> object:
+        """`KEY=` in .env (as .env.example ships) means "not configured", not "empty"."""
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("quita_database_url")
     @classmethod
     def _known_database(cls, value: str) -> str:

@@ -81,3 +81,13 @@ def test_cli_reports_a_bad_setting_in_one_line_without_traceback(tmp_path: Path)
         "error: TELEGRAM_MODE: Input should be 'polling' or 'webhook' (got 'carrier-pigeon'). "
         "Fix it in .env or the environment."
     ]
+
+
+def test_empty_values_mean_not_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "")
+    monkeypatch.setenv("WHATSAPP_ACCESS_TOKEN", " ")
+    monkeypatch.setenv("QUITA_PUBLIC_URL", "")
+    settings = load_settings()
+    assert not settings.telegram_enabled
+    assert not settings.whatsapp_enabled
+    assert settings.public_url == "http://127.0.0.1:8080"
