@@ -11,6 +11,12 @@ Two load shapes are reported:
   loop, like real chat traffic), and the time from arrival to commit is measured.
 The baseline runs the same conversations through the pure dialog and rendering only, with
 no storage, so the cost of durability is visible.
+
+`--channel telegram` runs the same conversations end to end: updates are queued on a loopback
+Bot API, fetched by python-telegram-bot polling, handled concurrently across chats (in order
+within each), committed by the service, and the replies sent back by the outbox through
+`TelegramSender`. Latency is from the update being queued to its last reply accepted by the
+API ("first reply": to the first one).
 """
 
 from __future__ import annotations
@@ -25,11 +31,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from bot.channels.base import ChannelName, ConversationKey, Inbound, OutboundMessage
+from bot.channels.base import ChannelName, ConversationKey, Inbound, OutboundMessage, Sender
 from bot.clock import ManualClock
 from bot.outbox import ChannelLimits, OutboxWorker
 from bot.rendering import render_reply
 from bot.service import ConversationService
+from bot.testing.fake_telegram import FakeTelegramApi
 from dialogs.flow import State, initial_context, step
 from dialogs.flow.actions import Reply
 from dialogs.flow.events import DebtorLookedUp, Event, StartRequested, TextReceived
@@ -40,6 +47,7 @@ from storage.debt_import import ImportedDebt, ImportedDebtor, upsert_imported_de
 
 BENCH_NOW = datetime(2026, 11, 25, 13, 0, tzinfo=UTC)
 SCRIPT_AFTER_CPF = ("quero parcelar", "6x", "sim", "pix", "sim", "obrigado")
+TELEGRAM_CHAT_BASE = 10_000_000  # simulated debtor n chats from Telegram id base + n
 
 
 def cpf_for(n: int) -> str:
@@ -240,3 +248,160 @@ async def bench(
             await db.dispose()
     results.append(run_baseline(debtors, policy))
     return results
+
+
+# -- the Telegram path: real python-telegram-bot against the loopback Bot API ---------------
+
+
+def telegram_script(n: int) -> list[str]:
+    """What debtor `n` types in Telegram: the same conversation as `script_for(n)`."""
+    return ["/start", cpf_for(n), *SCRIPT_AFTER_CPF]
+
+
+@dataclass
+class _ChatProgress:
+    """Per chat: updates handled, replies the service queued, replies Telegram accepted."""
+
+    handled: int = 0
+    queued: int = 0
+    delivered: int = 0
+    waiting_since: float | None = None
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class _ProgressBoard:
+    """What the simulated debtors wait on: each knows when its whole answer has been sent."""
+
+    def __init__(self) -> None:
+        self.chats: dict[str, _ChatProgress] = {}
+        self.first_reply_ms: list[float] = []
+
+    def chat(self, address: str) -> _ChatProgress:
+        return self.chats.setdefault(address, _ChatProgress())
+
+    def reply_seen(self, address: str) -> None:
+        chat = self.chat(address)
+        if chat.waiting_since is not None:
+            self.first_reply_ms.append((time.perf_counter() - chat.waiting_since) * 1000)
+            chat.waiting_since = None
+
+
+class _CountingSink:
+    """The service as the channel's sink, noting how many replies each update queued."""
+
+    def __init__(self, service: ConversationService, board: _ProgressBoard) -> None:
+        self._service = service
+        self._board = board
+
+    async def accept(self, inbound: Inbound) -> None:
+        result = await self._service.handle(inbound)
+        chat = self._board.chat(inbound.key.address)
+        chat.handled += 1
+        chat.queued += result.replies
+        chat.changed.set()
+
+
+class _CountingSender:
+    """The real `TelegramSender`, noting each delivered reply."""
+
+    channel = ChannelName.TELEGRAM
+
+    def __init__(self, sender: Sender, board: _ProgressBoard) -> None:
+        self._sender = sender
+        self._board = board
+
+    async def send(self, address: str, message: OutboundMessage) -> str:
+        message_id = await self._sender.send(address, message)
+        chat = self._board.chat(address)
+        chat.delivered += 1
+        chat.changed.set()
+        return message_id
+
+
+async def run_telegram_capacity(
+    fake: FakeTelegramApi, board: _ProgressBoard, debtors: int
+) -> Figures:
+    """Closed loop: each debtor types its next message once the whole reply has arrived."""
+    figures = Figures("telegram (closed loop)", 0, 0.0)
+
+    async def debtor(n: int) -> None:
+        chat_id = TELEGRAM_CHAT_BASE + n
+        chat = board.chat(str(chat_id))
+        for sent, text in enumerate(telegram_script(n), start=1):
+            started = time.perf_counter()
+            chat.waiting_since = started
+            await fake.push_text(chat_id, text, first_name="Pessoa", language_code="pt-br")
+            while chat.handled < sent or chat.delivered < chat.queued:
+                chat.changed.clear()
+                await chat.changed.wait()
+            figures.latencies_ms.append((time.perf_counter() - started) * 1000)
+            figures.events += 1
+
+    began = time.perf_counter()
+    await asyncio.gather(*(debtor(n) for n in range(debtors)))
+    figures.seconds = time.perf_counter() - began
+    return figures
+
+
+async def bench_telegram(
+    database_url: str | None,
+    debtors: int,
+    echo: Callable[[str], None],
+    progress: Callable[[int], None],
+    pool_size: int = 64,
+) -> Sequence[Figures]:
+    """Bench conversations through PTB polling, the service, the outbox and `TelegramSender`.
+
+    Rate limits are lifted: this measures Quita, not Telegram's 30 messages/s.
+    """
+    from bot.channels.telegram import TelegramChannel
+
+    policy = default_policy()
+    board = _ProgressBoard()
+    with tempfile.TemporaryDirectory() as tmp:
+        url = database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
+        await upgrade(url)
+        db = Database(url)
+        clock = ManualClock(BENCH_NOW)
+        service = ConversationService(db, policy, clock)
+        async with FakeTelegramApi() as fake:
+            fake.observers.append(
+                lambda call: (
+                    board.reply_seen(str(call.params.get("chat_id")))
+                    if call.method in ("sendMessage", "sendPhoto")
+                    else None
+                )
+            )
+            channel = TelegramChannel(
+                token=fake.token,
+                sink=_CountingSink(service, board),
+                base_url=fake.base_url,
+                poll_timeout=1,
+                clock=clock,
+                connection_pool_size=pool_size,
+            )
+            outbox = OutboxWorker(
+                db,
+                {"telegram": _CountingSender(channel.sender, board)},
+                clock,
+                limits={"telegram": ChannelLimits(100_000, 100_000, 100_000)},
+                idle_poll_seconds=0.05,
+            )
+            service.on_commit(outbox.wake)
+            stop = asyncio.Event()
+            try:
+                echo(f"seeding {debtors:,} debtors into {db.dialect}…")
+                await seed_debtors(db, debtors, progress)
+                await channel.start()
+                worker = asyncio.create_task(outbox.run(stop))
+                try:
+                    capacity = await run_telegram_capacity(fake, board, debtors)
+                finally:
+                    stop.set()
+                    await worker
+                    await channel.stop()
+            finally:
+                await db.dispose()
+    first = Figures("telegram first reply", capacity.events, capacity.seconds)
+    first.latencies_ms = board.first_reply_ms
+    return [capacity, first]

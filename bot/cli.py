@@ -45,11 +45,21 @@ def _register() -> None:
     main.add_command(policy_group, "policy")
     main.add_command(bench_command, "bench")
     main.add_command(db, "db")
-    # command: invite
-    # command: agent
-    # command: payments
-    # command: cadence
-    # command: report
+    from bot.commands.invite import invite_command
+
+    main.add_command(invite_command, "invite")
+    from bot.commands.agent import agent_group
+
+    main.add_command(agent_group, "agent")
+    from bot.commands.payments import payments_group
+
+    main.add_command(payments_group, "payments")
+    from bot.commands.cadence import cadence_group
+
+    main.add_command(cadence_group, "cadence")
+    from bot.commands.report import report_command
+
+    main.add_command(report_command, "report")
 
 
 _register()

@@ -6,6 +6,7 @@ from bot.channels.base import Inbound
 from dialogs.flow.events import (
     AgentClaimed,
     AgentClosed,
+    AgentProposedPlan,
     AgentReleased,
     AgentSays,
     ButtonPressed,
@@ -21,7 +22,9 @@ DEBTOR_EVENT_TYPES = (TextReceived, ButtonPressed, MediaReceived, StartRequested
 def inbound_author(event: Event) -> str:
     if isinstance(event, DEBTOR_EVENT_TYPES):
         return "debtor"
-    if isinstance(event, AgentClaimed | AgentReleased | AgentClosed | AgentSays):
+    if isinstance(
+        event, AgentClaimed | AgentReleased | AgentClosed | AgentSays | AgentProposedPlan
+    ):
         return "agent"
     return "system"
 

@@ -16,9 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from bot.channels.base import ChannelName, Inbound, OutboundMessage
+from bot.channels.base import ChannelName, Inbound, OutboundMessage, Template
 from bot.clock import Clock
 from bot.effects import Effects
+from bot.effects.intake import ingest
 from bot.events_codec import describe_inbound, inbound_author, inbound_text
 from bot.locks import KeyedLocks
 from bot.notify import Notifier
@@ -27,6 +28,7 @@ from dialogs.flow import Context, State, initial_context, step
 from dialogs.flow.events import (
     AgentClaimed,
     AgentClosed,
+    AgentProposedPlan,
     AgentReleased,
     AgentSays,
     ButtonPressed,
@@ -41,7 +43,7 @@ from storage import ConversationRow, Database, UnitOfWork
 log = logging.getLogger(__name__)
 
 DEBTOR_EVENTS = (TextReceived, ButtonPressed, MediaReceived, StartRequested)
-AGENT_EVENTS = (AgentClaimed, AgentReleased, AgentClosed, AgentSays)
+AGENT_EVENTS = (AgentClaimed, AgentReleased, AgentClosed, AgentSays, AgentProposedPlan)
 MAX_FOLLOW_UPS = 8  # lookups answered inside one call; a longer chain is a bug
 MAX_STORED_TEXT = 4096
 
@@ -92,11 +94,16 @@ class ConversationService:
         await self.handle(inbound)
 
     async def delivery_status(
-        self, channel: ChannelName, channel_message_id: str, status: str, at: datetime
+        self,
+        channel: ChannelName,
+        channel_message_id: str,
+        status: str,
+        at: datetime,
+        error: str | None = None,
     ) -> None:
         """DeliveryStatusSink: a platform told us what happened to a message we sent."""
         async with self._db.transaction() as tx:
-            await tx.messages.set_delivery(channel.value, channel_message_id, status)
+            await tx.messages.set_delivery(channel.value, channel_message_id, status, error)
 
     async def handle(self, inbound: Inbound) -> HandleResult:
         async with self._locks.hold(inbound.key):
@@ -117,6 +124,11 @@ class ConversationService:
                 return HandleResult(conv.id, duplicate=True, state=conv.state)
             if isinstance(event, DEBTOR_EVENTS):
                 conv = replace(conv, last_inbound_at=now)
+            ingested = await ingest(event, tx, conv, self._policy, now)
+            if ingested is None:
+                # Storage took it all (a payment recorded, a check with nothing due).
+                return HandleResult(conv.id, state=conv.state)
+            event = ingested
 
             if conv.mode == "agent" and not isinstance(event, AGENT_EVENTS):
                 # The agent owns the chat: the message is recorded, the console is told,
@@ -127,7 +139,7 @@ class ConversationService:
             effects = Effects(tx, conv, self._policy, now)
             if isinstance(event, AgentSays):
                 # Agents talk to the debtor directly; the dialog neither sees nor answers it.
-                effects.say(OutboundMessage(text=event.text), author="agent")
+                effects.say(self._agent_message(event), author="agent")
                 await tx.conversations.save(conv, now=now)
                 replies = await effects.flush()
                 return HandleResult(conv.id, replies=replies, state=conv.state)
@@ -169,6 +181,16 @@ class ConversationService:
             replies,
         )
         return HandleResult(conv.id, replies=replies, state=conv.state)
+
+    def _agent_message(self, event: AgentSays) -> OutboundMessage:
+        """Free text, or an approved template when the agent picked one (WhatsApp window)."""
+        template = self._policy.template(event.template_key) if event.template_key else None
+        if template is None:
+            return OutboundMessage(text=event.text)
+        return OutboundMessage(
+            text=event.text,
+            template=Template(template.name, template.language, event.template_params),
+        )
 
     async def _load_or_create(
         self, tx: UnitOfWork, inbound: Inbound, now: datetime

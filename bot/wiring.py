@@ -25,6 +25,7 @@ def attach_telegram(quita: Quita) -> None:
 
 def attach_whatsapp(quita: Quita) -> None:
     from bot.channels.whatsapp import WhatsAppSender, WhatsAppWebhook, whatsapp_routes
+    from bot.channels.whatsapp.reengage import OutsideWindowFallback
 
     settings = quita.settings
     secret, verify = settings.whatsapp_app_secret, settings.whatsapp_verify_token
@@ -40,6 +41,7 @@ def attach_whatsapp(quita: Quita) -> None:
         status_sink=quita.service,
     )
     quita.web_app.add_routes(whatsapp_routes(webhook))
+    quita.outbox.on_outside_window(ChannelName.WHATSAPP.value, OutsideWindowFallback(quita.policy))
     sessions: list[aiohttp.ClientSession] = []
 
     async def start() -> None:
@@ -68,7 +70,15 @@ def attach_channels(quita: Quita) -> None:
 
 def attach_features(quita: Quita) -> None:
     """Everything beyond the web chat that every deployment runs, one line per feature."""
-    # feature: scheduler (reminders, cadence)
-    # feature: payments API
-    # feature: agent console
-    # feature: reports
+    from bot.scheduler import attach_scheduler
+
+    attach_scheduler(quita)
+    from bot.web.payments_api import attach_payments
+
+    attach_payments(quita)
+    from bot.web.console import attach_console
+
+    attach_console(quita)
+    from bot.web.reports import attach_reports
+
+    attach_reports(quita)

@@ -70,12 +70,28 @@ PAYMENT_THANKS = "payment.thanks"
 PAYMENT_COMPLETED = "payment.completed"
 PAYMENT_COMPLETED_LISTING = "payment.completed_listing"
 PAYMENT_MISMATCH = "payment.mismatch"
+AGREEMENT_BROKEN = "agreement.broken"  # late beyond the grace days, nothing paid yet
+AGREEMENT_BROKEN_PAID = "agreement.broken_paid"  # ... with what was paid deducted
 
 # Promise to pay.
 PROMISE_ASK_DATE = "promise.ask_date"
 PROMISE_RECORDED = "promise.recorded"
 PROMISE_TOO_LATE = "promise.too_late"
 PROMISE_DATE_INVALID = "promise.date_invalid"
+
+# Proactive messages (the cadence). Installment steps and outreach are the ids the policy
+# names; with a debt they name the creditor and its document (CDC art. 42-A); to a chat not
+# yet verified only `reminder.unverified` and `outreach.*`, which never mention money.
+REMINDER_BEFORE_DUE = "reminder.before_due"
+REMINDER_DUE_TODAY = "reminder.due_today"
+REMINDER_OVERDUE = "reminder.overdue"
+REMINDER_OVERDUE_AGAIN = "reminder.overdue_again"
+REMINDER_UNVERIFIED = "reminder.unverified"
+REMINDER_PROMISE_TODAY = "reminder.promise_today"
+REMINDER_PROMISE_MISSED = "reminder.promise_missed"
+OUTREACH_FIRST = "outreach.first"
+OUTREACH_SECOND = "outreach.second"
+OUTREACH_THIRD = "outreach.third"
 
 # Disputes, escalation, agents.
 DISPUTE_ASK = {
@@ -86,6 +102,9 @@ DISPUTE_ASK = {
 HANDOFF = "handoff"
 AGENT_WAITING = "agent.waiting"
 AGENT_CLAIMED = "agent.claimed"
+AGENT_WAIT_UPDATE = "agent.wait_update"  # nobody claimed in time, inside support hours
+AGENT_WAIT_AFTER_HOURS = "agent.wait_after_hours"  # nobody claimed in time, after hours
+AGENT_PLAN_PROPOSED = "agent.plan_proposed"
 ABUSE_CALM = "abuse.calm"
 
 # Always available.
@@ -107,6 +126,7 @@ ESCALATION_SUMMARY = {
         "not_recognised",
         "abuse",
         "payment_mismatch",
+        "missed_promise",
     )
 }
 
@@ -130,6 +150,7 @@ CHOICE_CONFIRM = "choice.confirm"
 CHOICE_CHANGE = "choice.change"
 CHOICE_SECOND_COPY = "choice.second_copy"
 CHOICE_ASK_BALANCE = "choice.ask_balance"
+CHOICE_RECEIPT = "choice.receipt"
 CHOICE_YES = "choice.yes"
 CHOICE_OTHER_DATE = "choice.other_date"
 
@@ -142,6 +163,18 @@ RUNTIME = {
     "card_link": "payment.card.link",
     "boleto_line": "payment.boleto.line",
     "boleto_pending": "payment.boleto.pending",
+    # The agreement receipt (`bot/payments/receipt.py`), one line each; a paid line's `due` is
+    # the day it was paid.
+    "receipt_header": "receipt.header",
+    "receipt_paid": "receipt.paid",
+    "receipt_open": "receipt.open",
+    "receipt_late": "receipt.late",
+    "receipt_cancelled": "receipt.cancelled",
+    "receipt_review": "receipt.review",
+    "receipt_paid_total": "receipt.paid_total",
+    "receipt_left": "receipt.left",
+    "receipt_completed": "receipt.completed",
+    "receipt_broken": "receipt.broken",
 }
 
 

@@ -189,6 +189,8 @@ class Message(SQLModel, table=True):
     channel_message_id: str | None = Field(default=None, max_length=128)
     delivery_status: str = Field(default=DeliveryStatus.PENDING.value, max_length=16)
     created_at: datetime = _when(default_now=True)
+    # Why delivery failed (e.g. "whatsapp error 131047"), for the console; never personal data.
+    delivery_error: str | None = Field(default=None, max_length=200)
 
 
 class Inbound(SQLModel, table=True):
@@ -358,3 +360,61 @@ class AgentSession(SQLModel, table=True):
     csrf_token: str = Field(max_length=64)
     created_at: datetime = _when(default_now=True)
     expires_at: datetime = _when(nullable=False, index=True)
+
+
+# --- reports (pre-aggregated; rebuilt from the tables above, never the source of truth) ---
+
+
+class ReportFunnel(SQLModel, table=True):
+    """When each debtor first reached each funnel stage (refreshed incrementally)."""
+
+    __tablename__ = "report_funnel"
+
+    debtor_id: int = Field(foreign_key="debtor.id", primary_key=True)
+    contacted_at: datetime | None = _when(index=True)
+    engaged_at: datetime | None = _when()
+    verified_at: datetime | None = _when()
+    offered_at: datetime | None = _when()
+    agreed_at: datetime | None = _when()
+    paid_at: datetime | None = _when()
+
+
+class ReportDaily(SQLModel, table=True):
+    """Messages per local day and channel, for days whose delivery statuses have settled."""
+
+    __tablename__ = "report_daily"
+
+    day: date = Field(primary_key=True)
+    channel: str = Field(primary_key=True, max_length=16)
+    messages_out: int = Field(default=0, sa_type=BigInteger, nullable=False)
+    messages_failed: int = Field(default=0, sa_type=BigInteger, nullable=False)
+    messages_in: int = Field(default=0, sa_type=BigInteger, nullable=False)
+
+
+class ReportWatermark(SQLModel, table=True):
+    """How far each report refresh has read its source (last id, or last time)."""
+
+    __tablename__ = "report_watermark"
+
+    name: str = Field(primary_key=True, max_length=32)
+    position: int = Field(default=0, sa_type=BigInteger, nullable=False)
+    at: datetime | None = _when()
+
+
+# Period scans for reports (by creation or payment time).
+Index(None, metadata.tables["message"].c.created_at)
+Index(None, metadata.tables["payment"].c.paid_at)
+Index(None, metadata.tables["agreement"].c.created_at)
+Index(None, metadata.tables["escalation"].c.created_at)
+
+
+class CannedResponse(SQLModel, table=True):
+    """A ready answer agents insert into the reply box; supervisors keep the list."""
+
+    __tablename__ = "canned_response"
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=80, unique=True)
+    text: str = _text()
+    updated_by: int | None = Field(default=None, foreign_key="agent.id")
+    updated_at: datetime = _when(default_now=True)

@@ -103,6 +103,7 @@ class MessageRow:
     channel_message_id: str | None
     delivery_status: str
     created_at: datetime
+    delivery_error: str | None = None  # why it failed: platform error code or outbox reason
 
     @classmethod
     def from_row(cls, row: Mapping[Any, Any]) -> MessageRow:

@@ -11,5 +11,8 @@ from bot.effects.base import EffectContext, Effects, handles
 
 # Importing the modules registers their handlers.
 from bot.effects import agreements, conversation, escalations, jobs  # noqa: F401  # isort: skip
+from bot.effects import whatsapp_window  # noqa: F401  # isort: skip
+from bot.effects import payments  # noqa: F401  # isort: skip
+from bot.effects import reminders  # noqa: F401  # isort: skip
 
 __all__ = ["EffectContext", "Effects", "handles"]

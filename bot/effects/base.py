@@ -12,7 +12,13 @@ from bot.channels.base import OutboundMessage
 from bot.outbound_codec import as_dict, dump
 from dialogs.flow import Context, initial_context
 from dialogs.flow.actions import Action
-from dialogs.flow.events import AgentClaimed, AgentClosed, AgentReleased, Event
+from dialogs.flow.events import (
+    AgentClaimed,
+    AgentClosed,
+    AgentProposedPlan,
+    AgentReleased,
+    Event,
+)
 from dialogs.negotiation.policy import Policy
 from storage import ConversationRow, NewOutbox, UnitOfWork
 
@@ -41,6 +47,25 @@ class EffectContext:
 
 Handler = Callable[[Any, EffectContext], Awaitable[Event | None]]
 _HANDLERS: dict[type, Handler] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A reply about to be written; `refused` (a reason) records it as failed, unsent."""
+
+    message: OutboundMessage
+    author: str
+    refused: str | None = None
+
+
+OutboundGuard = Callable[[EffectContext, list[Outgoing]], Awaitable[list[Outgoing]]]
+_GUARDS: list[OutboundGuard] = []
+
+
+def guards_outbound(guard: OutboundGuard) -> OutboundGuard:
+    """Register a last look at a flush's replies (e.g. WhatsApp's 24 h window) before queuing."""
+    _GUARDS.append(guard)
+    return guard
 
 
 def handles(
@@ -82,7 +107,7 @@ class Effects:
         state = self._state
         if isinstance(event, AgentClaimed):
             return "agent"
-        if isinstance(event, AgentReleased):
+        if isinstance(event, AgentReleased | AgentProposedPlan):
             return "bot"
         if isinstance(event, AgentClosed) or state.closed:
             return "closed"
@@ -97,15 +122,22 @@ class Effects:
         state = self._state
         conv, tx, now = state.conversation, state.tx, state.now
         rows: list[NewOutbox] = []
-        for message, author in state.outbound:
+        planned = [Outgoing(message, author) for message, author in state.outbound]
+        for guard in _GUARDS:
+            planned = await guard(state, planned)
+        for item in planned:
+            message = item.message
             message_id = await tx.messages.add_outbound(
                 conv.id,
                 conv.channel,
                 message.text or message.image_caption,
                 as_dict(message),
-                author=author,
+                author=item.author,
                 now=now,
             )
+            if item.refused is not None:
+                await tx.messages.mark_failed(message_id, item.refused)
+                continue
             rows.append(
                 NewOutbox(
                     conversation_id=conv.id,
@@ -118,6 +150,5 @@ class Effects:
                 )
             )
         await tx.outbox.enqueue(rows, now=now)
-        count = len(state.outbound)
         state.outbound.clear()
-        return count
+        return len(rows)

@@ -9,10 +9,12 @@ from dialogs.flow.events import Event
 
 @handles(ScheduleJob)
 async def schedule_job(action: ScheduleJob, fx: EffectContext) -> Event | None:
+    # The dialog does not know the conversation id; a key may ask for it as `{conversation}`.
+    key = action.key.replace("{conversation}", str(fx.conversation.id))
     await fx.tx.jobs.schedule(
         action.kind,
         action.run_at,
-        action.key,
+        key,
         action.ref,
         conversation_id=fx.conversation.id,
         debtor_id=fx.conversation.debtor_id,

@@ -121,9 +121,37 @@ class SendPaymentInstructions:
 
 
 @dataclass(frozen=True, slots=True)
+class WatchInstallments:
+    """Schedule a late check per installment (due date + the policy's grace days).
+
+    `agreement_id` None means the agreement created by this same step.
+    """
+
+    agreement_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SendAgreementSummary:
+    """The agreement and the payments made so far, as a receipt (built from storage)."""
+
+    agreement_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class ChangePaymentChannel:
     agreement_id: int
     payment_channel: str
+
+
+@dataclass(frozen=True, slots=True)
+class SendReminder:
+    """A message the bot writes first (reminder, outreach, promise check-in): sent as proactive
+    and, on WhatsApp, with the policy template `template` (a [[templates]] key) whose body
+    parameters are taken by name from `message.params`."""
+
+    message: Message
+    template: str | None = None
+    choices: tuple[Choice, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +217,10 @@ Action = (
     | LockContact
     | CreateAgreement
     | SendPaymentInstructions
+    | WatchInstallments
+    | SendAgreementSummary
     | ChangePaymentChannel
+    | SendReminder
     | RecordPromise
     | ScheduleJob
     | CancelJobs

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 from typing import Final
 
 from dialogs import messages as m
-from dialogs.flow.actions import Action, Escalate, Message, Money, ParamValue
+from dialogs.flow.actions import Action, Escalate, Message, Money, ParamValue, ScheduleJob
 from dialogs.flow.deal import grand_total, open_debts
 from dialogs.flow.states import State
 from dialogs.flow.turn import Transition, Turn
@@ -21,6 +22,10 @@ ALREADY_PAID: Final = "already_paid"
 NOT_RECOGNISED: Final = "not_recognised"
 ABUSE: Final = "abuse"
 PAYMENT_MISMATCH: Final = "payment_mismatch"
+MISSED_PROMISE: Final = "missed_promise"  # unpaid on the promised day, agreement active
+# Job kind: nobody claimed the chat within `escalation.claim_timeout_minutes`. The effect
+# fills `{conversation}` in the key, which makes it unique per chat and escalation time.
+ESCALATION_WAIT: Final = "escalation_wait"
 
 PRIORITY: Final = {
     HUMAN_REQUESTED: 2,
@@ -28,6 +33,7 @@ PRIORITY: Final = {
     ALREADY_PAID: 1,
     NOT_RECOGNISED: 1,
     PAYMENT_MISMATCH: 1,
+    MISSED_PROMISE: 1,
     ABUSE: 1,
     COUNTER_OFFER_OUTSIDE_POLICY: 0,
     OFFER_STALLED: 0,
@@ -57,6 +63,14 @@ def escalate(
     if tell_debtor:
         actions.append(say(m.HANDOFF, hours=turn.policy.escalation.support_hours))
     actions.append(Escalate(reason=reason, summary=summary, priority=PRIORITY[reason]))
+    actions.append(
+        ScheduleJob(
+            kind=ESCALATION_WAIT,
+            run_at=turn.now + timedelta(minutes=turn.policy.escalation.claim_timeout_minutes),
+            key=f"{ESCALATION_WAIT}:{{conversation}}:{turn.now.isoformat()}",
+            ref=reason,
+        )
+    )
     calm = replace(
         context,
         not_understood_count=0,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from dialogs.flow.context import ChosenPlan
 from dialogs.flow.snapshots import DebtorSnapshot
 
 
@@ -73,6 +74,11 @@ class PaymentConfirmed:
     amount_cents: int
     paid_at: datetime
     matches_installment: bool = True
+    # Where it came from, for the payment row (the dialog ignores these): the payer's or
+    # bank's id (idempotency), webhook | reconciliation | agent, and an agent's note.
+    external_id: str = ""
+    source: str = "webhook"
+    note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,9 +97,25 @@ class AgentReleased:
 
 @dataclass(frozen=True, slots=True)
 class AgentSays:
-    """An agent wrote to the debtor from the console; the bot does not answer it."""
+    """An agent wrote to the debtor from the console; the bot does not answer it.
+
+    With `template_key` (a key of the policy's [[templates]]) the message goes out as that
+    approved WhatsApp template with `template_params`, for chats outside the 24 h window.
+    """
 
     text: str
+    agent_name: str
+    template_key: str = ""
+    template_params: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AgentProposedPlan:
+    """An agent offered a plan (already checked against their authority); the debtor confirms
+    it with the usual summary buttons and the bot takes the chat back."""
+
+    plan: ChosenPlan
+    payment_channel: str | None
     agent_name: str
 
 
@@ -121,6 +143,7 @@ Event = (
     | AgentClaimed
     | AgentReleased
     | AgentSays
+    | AgentProposedPlan
     | AgentClosed
     | OptOutSignal
 )

@@ -12,7 +12,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from dialogs.flow import triggers as t
-from dialogs.flow.handlers import agreement, common, dispute, negotiation, promise, verification
+from dialogs.flow.handlers import (
+    agent,
+    agreement,
+    common,
+    dispute,
+    negotiation,
+    promise,
+    reminders,
+    verification,
+)
 from dialogs.flow.states import State
 from dialogs.flow.turn import Transition, Turn
 
@@ -62,11 +71,17 @@ GLOBAL: dict[str, Rule] = {
     t.INVITE: rule(verification.invite, S.LOCKED, stay=True),
     t.INVITE_RESOLVED: rule(verification.invite_resolved, *GREETED),
     t.DEBTOR_LOOKED_UP: rule(common.ignore, stay=True),
-    t.REMINDER_DUE: rule(common.ignore, stay=True),
+    t.REMINDER_DUE: rule(
+        reminders.reminder_due, S.AGREEMENT_ACTIVE, S.BALANCE, ESCALATED, stay=True
+    ),
     t.PAYMENT_CONFIRMED: rule(agreement.payment_confirmed, S.AGREEMENT_ACTIVE, S.CLOSED, ESCALATED),
+    t.INSTALLMENT_CHECK: rule(agreement.installment_check, S.BALANCE, stay=True),
     t.AGENT_CLAIMED: rule(common.agent_claimed, ESCALATED),
     t.AGENT_RELEASED: rule(common.agent_released, *State),
     t.AGENT_CLOSED: rule(common.agent_closed, S.CLOSED),
+    t.AGENT_PROPOSED_PLAN: rule(
+        agent.proposed_plan, S.CONFIRMING_AGREEMENT, S.CHOOSING_CHANNEL, stay=True
+    ),
     "human": rule(common.human, ESCALATED),
     "abuse": rule(common.abuse, ESCALATED, stay=True),
     "greet": rule(common.reprompt, stay=True),
@@ -92,7 +107,12 @@ NEGOTIATING: dict[str, Rule] = {
 
 PER_STATE: dict[State, dict[str, Rule]] = {
     S.NEW: {"greet": START, "thanks": START, t.ANY_TRIGGER: START},
-    S.CLOSED: {"greet": START, "thanks": START, t.ANY_TRIGGER: START},
+    S.CLOSED: {
+        "greet": START,
+        "thanks": START,
+        t.RECEIPT: rule(agreement.receipt, *GREETED, stay=True),
+        t.ANY_TRIGGER: START,
+    },
     S.AWAITING_CPF: {
         t.DEBTOR_LOOKED_UP: rule(
             verification.cpf_looked_up, S.VERIFYING, S.LOCKED, *VERIFIED_HOME, stay=True
@@ -105,7 +125,7 @@ PER_STATE: dict[State, dict[str, Rule]] = {
         ),
     },
     # At "Como prefere resolver?", a plain "não (posso agora)" means not now: agree on a date.
-    S.BALANCE: {**NEGOTIATING, "deny": PROMISE},
+    S.BALANCE: {**NEGOTIATING, "deny": PROMISE, t.RECEIPT: rule(agreement.receipt, S.BALANCE)},
     S.CHOOSING_PLAN: {
         **NEGOTIATING,
         t.CHOOSE_PLAN: rule(negotiation.pick_plan, *AFTER_PICK),
@@ -152,7 +172,8 @@ PER_STATE: dict[State, dict[str, Rule]] = {
     },
     S.AGREEMENT_ACTIVE: {
         "ask_balance": rule(agreement.status, S.AGREEMENT_ACTIVE),
-        "ask_details": rule(agreement.status, S.AGREEMENT_ACTIVE),
+        "ask_details": rule(agreement.status, S.AGREEMENT_ACTIVE),  # "quando vence?"
+        t.RECEIPT: rule(agreement.receipt, S.AGREEMENT_ACTIVE),
         "second_copy": rule(agreement.second_copy, S.AGREEMENT_ACTIVE),
         **{name: rule(agreement.change_channel, S.AGREEMENT_ACTIVE) for name in CHANNELS},
         "already_paid": DISPUTE,
@@ -178,6 +199,7 @@ PER_STATE: dict[State, dict[str, Rule]] = {
             for name in (t.HELP, t.MEDIA, t.RESTART, t.INVITE, "human", "abuse", "greet", "thanks")
         },
         t.INVITE_RESOLVED: rule(common.ignore, stay=True),
+        t.REMINDER_DUE: rule(agent.escalation_wait, stay=True),
         t.ANY_TRIGGER: rule(common.waiting_for_agent, stay=True),
     },
 }
@@ -189,7 +211,9 @@ def lookup(state: State, trigger: str) -> Rule:
     return found if found is not None else GLOBAL[t.ANY_TRIGGER]
 
 
-AGENT_TRIGGERS = frozenset({t.AGENT_CLAIMED, t.AGENT_RELEASED, t.AGENT_CLOSED})
+AGENT_TRIGGERS = frozenset(
+    {t.AGENT_CLAIMED, t.AGENT_RELEASED, t.AGENT_CLOSED, t.AGENT_PROPOSED_PLAN}
+)
 
 
 def edges(

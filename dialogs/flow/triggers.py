@@ -7,6 +7,7 @@ opt-out keywords) are matched exactly before the NLU because they must never be 
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Mapping
 from datetime import date
@@ -15,6 +16,7 @@ from typing import Final
 from dialogs.flow.events import (
     AgentClaimed,
     AgentClosed,
+    AgentProposedPlan,
     AgentReleased,
     AgentSays,
     ButtonPressed,
@@ -58,12 +60,15 @@ PAYMENT_CONFIRMED: Final = "payment_confirmed"
 AGENT_CLAIMED: Final = "agent_claimed"
 AGENT_RELEASED: Final = "agent_released"
 AGENT_CLOSED: Final = "agent_closed"
+AGENT_PROPOSED_PLAN: Final = "agent_proposed_plan"
 OPT_OUT_SIGNAL: Final = "opt_out_signal"
+RECEIPT: Final = "receipt"  # the agreement and the payments made ("resumo do acordo")
+INSTALLMENT_CHECK: Final = "installment_check"  # ReminderDue(kind="installment_check")
 ANY_TRIGGER: Final = "*"  # a state's catch-all row
 
 BUTTON_TRIGGERS: Final = frozenset(
     {"pay_full", "installments", "already_paid", NOT_RECOGNISED, "human", "second_copy",
-     "ask_balance", OTHER_OPTIONS, OTHER_DATE, CHANGE}
+     "ask_balance", OTHER_OPTIONS, OTHER_DATE, CHANGE, RECEIPT}
 )  # fmt: skip
 BUTTON_ALIASES: Final[Mapping[str, str]] = {"confirm": "affirm", "yes": "affirm", "no": "deny"}
 CHANNEL_PREFIX: Final = "ch:"
@@ -76,7 +81,7 @@ TRIGGERS: Final = frozenset(
     | {
         HELP, RESTART, INVITE, MEDIA, CHOOSE_PLAN, OTHER_AMOUNT, INVITE_RESOLVED,
         DEBTOR_LOOKED_UP, REMINDER_DUE, PAYMENT_CONFIRMED, AGENT_CLAIMED, AGENT_RELEASED,
-        AGENT_CLOSED, OPT_OUT_SIGNAL,
+        AGENT_CLOSED, OPT_OUT_SIGNAL, AGENT_PROPOSED_PLAN, INSTALLMENT_CHECK,
     }
 )  # fmt: skip
 
@@ -85,6 +90,16 @@ _RESTART_WORDS: Final = frozenset(
     {"/start", "menu", "/menu", "inicio", "comecar", "recomecar", "voltar", "start"}
 )
 _OPT_OUT_WORDS: Final = frozenset({"parar", "sair", "stop", "cancelar", "pare", "/stop"})
+# "resumo do acordo", "me manda o comprovante": a receipt. A bare "comprovante" stays with the
+# NLU ("segue o comprovante" means the debtor already paid).
+_RECEIPT_REQUEST: Final = re.compile(
+    r"/?(?:(?:me )?(?:manda|mande|envia|envie|quero|queria|preciso(?: d[oe])?|ver|"
+    r"pode(?: me)? (?:mandar|enviar))(?: (?:o|a|os|as|um|uma|meu|minha))? comprovantes?|"
+    r"(?:(?:me )?(?:manda|mande|envia|envie|quero|queria|preciso(?: d[oe])?|ver|"
+    r"pode(?: me)? (?:mandar|enviar))(?: (?:o|a|os|as|um|uma|meu|minha))? )?"
+    r"(?:resumo|recibos?|extrato|comprovantes))"
+    r"(?: (?:do|de|dos|das) (?:meu |minha |meus |minhas )?(?:acordo|pagamentos?|parcelas?))?"
+)
 
 
 def _command_word(text: str) -> str:
@@ -135,6 +150,8 @@ def classify_text(text: str, locale: str, today: date) -> Classified:
         return Classified(HELP, text=text)
     if word in _RESTART_WORDS:
         return Classified(RESTART, text=text)
+    if _RECEIPT_REQUEST.fullmatch(word):
+        return Classified(RECEIPT, text=text)
     understanding = understand(text, locale, today=today)
     intent = understanding.intent if understanding.intent in INTENTS else "unknown"
     return Classified(intent, text=text, entities=understanding.entities)
@@ -154,6 +171,8 @@ def classify(event: Event, locale: str, today: date) -> Classified:
             return Classified(INVITE_RESOLVED)
         case DebtorLookedUp():
             return Classified(DEBTOR_LOOKED_UP)
+        case ReminderDue(kind="installment_check"):
+            return Classified(INSTALLMENT_CHECK)
         case ReminderDue():
             return Classified(REMINDER_DUE)
         case PaymentConfirmed():
@@ -164,6 +183,8 @@ def classify(event: Event, locale: str, today: date) -> Classified:
             return Classified(AGENT_RELEASED)
         case AgentClosed():
             return Classified(AGENT_CLOSED)
+        case AgentProposedPlan():
+            return Classified(AGENT_PROPOSED_PLAN)
         case OptOutSignal():
             return Classified(OPT_OUT_SIGNAL)
         case AgentSays():

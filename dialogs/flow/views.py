@@ -222,6 +222,7 @@ def summary(plan: ChosenPlan, channel: str) -> Reply:
 AGREEMENT_CHOICES = (
     choice("second_copy", m.CHOICE_SECOND_COPY),
     choice("ask_balance", m.CHOICE_ASK_BALANCE),
+    choice("receipt", m.CHOICE_RECEIPT),
     choice("human", m.CHOICE_HUMAN),
 )
 

@@ -51,6 +51,7 @@ __all__ = [
     "PaymentChannel",
     "Policy",
     "PolicyError",
+    "RankingPolicy",
     "TimeWindow",
     "VerificationPolicy",
     "WeeklyWindows",
@@ -461,6 +462,24 @@ class MessagesPolicy(_Section):
     """Optional A/B variants: a message id -> alternative message ids to rotate through."""
 
     ab_variants: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    # Optional weights per experiment: base message id -> one weight for the base id, then one
+    # per variant, in order. Left out, every variant gets the same share.
+    ab_weights: dict[str, tuple[int, ...]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _weights_match_variants(self) -> MessagesPolicy:
+        for base, weights in self.ab_weights.items():
+            alternatives = self.ab_variants.get(base)
+            if alternatives is None:
+                raise ValueError(f"ab_weights.{base}: not a key of ab_variants")
+            if len(weights) != len(alternatives) + 1:
+                raise ValueError(
+                    f"ab_weights.{base}: give {len(alternatives) + 1} weights"
+                    " (the base message first, then each variant)"
+                )
+            if any(weight < 0 for weight in weights) or sum(weights) <= 0:
+                raise ValueError(f"ab_weights.{base}: weights are >= 0 and not all 0")
+        return self
 
     @field_validator("ab_variants")
     @classmethod
@@ -474,7 +493,43 @@ class MessagesPolicy(_Section):
         return variants
 
     def __hash__(self) -> int:  # a dict field is not hashable; the policy as a whole should be
-        return hash(tuple((base, alts) for base, alts in sorted(self.ab_variants.items())))
+        return hash(
+            (
+                tuple((base, alts) for base, alts in sorted(self.ab_variants.items())),
+                tuple((base, w) for base, w in sorted(self.ab_weights.items())),
+            )
+        )
+
+
+Weight = Annotated[
+    Decimal, BeforeValidator(_to_decimal), Field(ge=-100, le=100, allow_inf_nan=False)
+]
+
+
+class RankingPolicy(_Section):
+    """Whom the console lists first: each signal counts up to its weight, in full at its cap.
+
+    score = sum(weight × min(signal / cap, 1)); a negative weight pushes debtors down.
+    """
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    amount_weight: Weight = Decimal(40)
+    days_late_weight: Weight = Decimal(30)
+    engagement_weight: Weight = Decimal(20)
+    broken_promises_weight: Weight = Decimal(10)
+    amount_cap_cents: ReaisAsCents = Field(default=500000, validation_alias="amount_cap")
+    days_late_cap: int = Field(default=180, ge=1, le=3650)
+    engagement_cap: int = Field(default=10, ge=1, le=1000)
+    engagement_days: int = Field(default=30, ge=1, le=365)
+    broken_promises_cap: int = Field(default=3, ge=1, le=100)
+
+    @field_validator("amount_cap_cents")
+    @classmethod
+    def _positive_cap(cls, cents: int) -> int:
+        if cents <= 0:
+            raise ValueError("must be at least 0.01 (reais)")
+        return cents
 
 
 def _default_templates() -> tuple[WhatsAppTemplate, ...]:
@@ -491,6 +546,8 @@ def _default_templates() -> tuple[WhatsAppTemplate, ...]:
             params=("name", "amount", "due_date"),
         ),
         WhatsAppTemplate(key="promise_followup", name="quita_lembrete_promessa", params=("name",)),
+        # Sent when a free-form message cannot reach the debtor (24 h window closed).
+        WhatsAppTemplate(key="reengagement", name="quita_retomar_conversa", params=("creditor",)),
     )
 
 
@@ -508,6 +565,7 @@ class Policy(_Section):
     cadence: CadencePolicy = Field(default_factory=CadencePolicy)
     templates: tuple[WhatsAppTemplate, ...] = Field(default_factory=_default_templates)
     messages: MessagesPolicy = Field(default_factory=MessagesPolicy)
+    ranking: RankingPolicy = Field(default_factory=RankingPolicy)
 
     @model_validator(mode="after")
     def _consistent(self) -> Policy:

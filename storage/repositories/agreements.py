@@ -197,6 +197,12 @@ class SqlAgreements(Repository):
         )
         return [PaymentRow.from_row(r) for r in (await self.conn.execute(stmt)).mappings()]
 
+    async def payment_by_external_id(self, external_id: str) -> PaymentRow | None:
+        """The payment recorded under this external id (the payer's or bank's id), if any."""
+        stmt = select(payment_t).where(payment_t.c.external_id == external_id)
+        found = (await self.conn.execute(stmt)).mappings().first()
+        return None if found is None else PaymentRow.from_row(found)
+
     async def set_status(
         self, agreement_id: int, status: str, *, now: datetime | None = None
     ) -> None:

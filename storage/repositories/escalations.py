@@ -60,6 +60,15 @@ class SqlEscalations(Repository):
         )
         return bool((await self.conn.execute(stmt)).rowcount)
 
+    async def reassign(self, escalation_id: int, agent_id: int) -> bool:
+        """Give a claimed escalation to another agent (supervisors); False if not claimed."""
+        stmt = (
+            update(t)
+            .where(t.c.id == escalation_id, t.c.status == EscalationStatus.CLAIMED.value)
+            .values(agent_id=agent_id)
+        )
+        return bool((await self.conn.execute(stmt)).rowcount)
+
     async def close(self, escalation_id: int, *, now: datetime | None = None) -> bool:
         stmt = (
             update(t)

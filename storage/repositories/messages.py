@@ -29,6 +29,7 @@ _MAY_PRECEDE: dict[str, tuple[str, ...]] = {
     DeliveryStatus.FAILED: (DeliveryStatus.PENDING, DeliveryStatus.SENT),
 }
 
+_ERROR_MAX = 200  # the column's length
 
 _INSERT = insert(t).returning(t.c.id)
 
@@ -91,11 +92,19 @@ class SqlMessages(Repository):
         new_id: int = (await self.conn.execute(_INSERT, values)).scalar_one()
         return new_id
 
-    async def set_delivery(self, channel: str, channel_message_id: str, status: str) -> bool:
-        """Move a sent message's status forward; False if unknown or it would go backwards."""
+    async def set_delivery(
+        self, channel: str, channel_message_id: str, status: str, error: str | None = None
+    ) -> bool:
+        """Move a sent message's status forward; False if unknown or it would go backwards.
+
+        `error` (e.g. "whatsapp error 131047") is kept with a `failed` status for the console.
+        """
         earlier = _MAY_PRECEDE[DeliveryStatus(status)]
         if not earlier:
             return False
+        values: dict[str, str] = {"delivery_status": str(status)}
+        if error is not None and status == DeliveryStatus.FAILED:
+            values["delivery_error"] = error[:_ERROR_MAX]
         stmt = (
             update(t)
             .where(
@@ -103,7 +112,7 @@ class SqlMessages(Repository):
                 t.c.channel_message_id == channel_message_id,
                 t.c.delivery_status.in_(earlier),
             )
-            .values(delivery_status=str(status))
+            .values(**values)
         )
         result = await self.conn.execute(stmt)
         return bool(result.rowcount)
@@ -121,12 +130,15 @@ class SqlMessages(Repository):
         )
         await self.conn.execute(stmt)
 
-    async def mark_failed(self, message_id: int) -> None:
-        """The outbox gave up on this message."""
+    async def mark_failed(self, message_id: int, error: str | None = None) -> None:
+        """The outbox gave up on this message (`error` says why, for the console)."""
+        values: dict[str, str] = {"delivery_status": DeliveryStatus.FAILED.value}
+        if error is not None:
+            values["delivery_error"] = error[:_ERROR_MAX]
         stmt = (
             update(t)
             .where(t.c.id == message_id, t.c.delivery_status.in_(_MAY_PRECEDE["failed"]))
-            .values(delivery_status=DeliveryStatus.FAILED.value)
+            .values(**values)
         )
         await self.conn.execute(stmt)
 

@@ -134,7 +134,7 @@ class SqlOutbox(Repository):
         )
         message_id = (await self.conn.execute(stmt)).scalar_one_or_none()
         if message_id is not None:
-            await SqlMessages(self.conn, self.dialect).mark_failed(message_id)
+            await SqlMessages(self.conn, self.dialect).mark_failed(message_id, error)
 
     async def get(self, outbox_id: int) -> OutboxRow | None:
         found = (await self.conn.execute(select(t).where(t.c.id == outbox_id))).mappings().first()

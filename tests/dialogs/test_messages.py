@@ -19,7 +19,13 @@ from bot.i18n import LOCALES, catalog, render
 from dialogs import messages
 from dialogs.flow import State
 from dialogs.flow.actions import Message, Money, ParamValue
-from dialogs.flow.events import AgentClaimed, MediaReceived, PaymentConfirmed
+from dialogs.flow.events import (
+    AgentClaimed,
+    AgentProposedPlan,
+    MediaReceived,
+    PaymentConfirmed,
+    ReminderDue,
+)
 from dialogs.flow.snapshots import DebtSnapshot
 from dialogs.negotiation.policy import default_policy, load_policy
 from tests.dialogs.flow import driver
@@ -106,7 +112,13 @@ def _tour() -> list[Message]:
     chat.tap("confirm")
     chat.text("qual o saldo")
     chat.tap("human")
+    chat.send(ReminderDue("escalation_wait"))
+    chat.later(hours=12)
+    chat.send(ReminderDue("escalation_wait"))
     chat.send(AgentClaimed("Ana"))
+    plan = chat.context.plan
+    assert plan is not None
+    chat.send(AgentProposedPlan(plan, "pix", "Ana"))
     chat = with_agreement(load_policy(POLICY_HEAD), count=2)
     agreement = chat.context.active_agreement
     assert agreement is not None
@@ -114,6 +126,37 @@ def _tour() -> list[Message]:
     paid = tuple(replace(i, status="paid") if i.number == 1 else i for i in agreement.installments)
     chat.refresh(marcos(agreements=(replace(agreement, installments=paid),)))
     chat.send(PaymentConfirmed(900, 2, 125_640, NOW))
+    # An installment late past the grace days broke the agreement (nothing paid / one paid).
+    for paid_first in (False, True):
+        chat = with_agreement(count=2)
+        agreement = chat.context.active_agreement
+        assert agreement is not None
+        items = tuple(
+            replace(i, status="paid", paid_cents=i.amount_cents)
+            if paid_first and i.number == 1
+            else i
+            for i in agreement.installments
+        )
+        chat.refresh(marcos(agreements=(replace(agreement, status="broken", installments=items),)))
+        chat.send(ReminderDue("installment_check", f"{agreement.agreement_id}:2"))
+    # Proactive messages (the cadence): each installment step to a verified chat, the
+    # invitation to an unverified one, outreach, and a promise's day and its follow-up.
+    chat = with_agreement()
+    agreement = chat.context.active_agreement
+    assert agreement is not None
+    for step in default_policy().cadence.installment_steps:
+        chat.send(
+            ReminderDue("installment_reminder", f"{agreement.agreement_id}:1:{step.offset_days}")
+        )
+    stranger = Conversation()
+    stranger.refresh(marcos(agreements=(agreement,)))
+    stranger.send(ReminderDue("installment_reminder", f"{agreement.agreement_id}:1:-3"))
+    for outreach in default_policy().cadence.outreach_steps:
+        stranger.send(ReminderDue("outreach", f"{outreach.after_days}:2026-11-25"))
+    chat = verified()
+    chat.send(ReminderDue("promise_reminder", "7", date(2026, 11, 30)))
+    chat.send(ReminderDue("promise_followup", "2026-11-30", date(2026, 11, 30)))
+    PATHS["missed_promise"][0]()
     return list(driver.EMITTED)
 
 

@@ -35,7 +35,9 @@ _UNREACHABLE_BAD_REQUESTS = ("chat not found", "user not found", "peer_id_invali
 
 
 class TelegramSender:
-    """`Sender` for Telegram; returns the id of the last message sent (the one with buttons)."""
+    """`Sender` for Telegram; returns `<chat id>:<message id>` of the last message sent (the
+    one with buttons). Telegram numbers messages per chat, and Quita keeps platform ids unique
+    per channel next to inbound update ids, so the bare number would collide."""
 
     channel = ChannelName.TELEGRAM
 
@@ -48,7 +50,7 @@ class TelegramSender:
         except ValueError:
             raise SendError(SendErrorKind.PERMANENT, "telegram address is not a chat id") from None
         try:
-            return await self._deliver(chat_id, message)
+            return f"{chat_id}:{await self._deliver(chat_id, message)}"
         except RenderError as exc:
             raise SendError(SendErrorKind.PERMANENT, str(exc)) from exc
         except TelegramError as exc:

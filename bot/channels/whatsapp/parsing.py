@@ -48,6 +48,14 @@ class StatusUpdate:
     recipient: str
     error_codes: tuple[int, ...] = ()
 
+    @property
+    def error(self) -> str | None:
+        """Why a `failed` message failed, for the console: Meta's error codes, nothing personal."""
+        if self.status != "failed":
+            return None
+        codes = ", ".join(str(code) for code in self.error_codes) or "unknown"
+        return f"whatsapp error {codes}"
+
 
 Parsed = Inbound | StatusUpdate
 

@@ -101,7 +101,7 @@ class WhatsAppWebhook:
         for item in items:
             if isinstance(item, StatusUpdate):
                 await self._status_sink.delivery_status(
-                    ChannelName.WHATSAPP, item.message_id, item.status, item.at
+                    ChannelName.WHATSAPP, item.message_id, item.status, item.at, item.error
                 )
             else:
                 await self._sink.accept(item)

@@ -67,7 +67,7 @@ class Console:
                 session.actor, "escalation.claim", f"escalation:{escalation_id}", now=now
             )
             conv = await _conversation(tx, escalation.conversation_id)
-        await self._handle(
+        await self.handle_event(
             conv, AgentClaimed(session.agent.name), idempotency_key=f"claim:{escalation_id}"
         )
         return conv.id
@@ -78,13 +78,13 @@ class Console:
             raise ActionRefusedError("Escreva uma mensagem antes de enviar.")
         if len(text) > MAX_REPLY:
             raise ActionRefusedError(f"A mensagem passa de {MAX_REPLY} caracteres.")
-        conv = await self._owned(session, conversation_id, "reply", {"chars": len(text)})
+        conv = await self.owned(session, conversation_id, "reply", {"chars": len(text)})
         if conv.channel == ChannelName.WHATSAPP.value and _window_closed(conv, self.clock.now()):
             raise ActionRefusedError(
                 "A janela de 24 h do WhatsApp está fechada: só é possível enviar um modelo"
                 " aprovado."
             )
-        await self._handle(conv, AgentSays(text, session.agent.name))
+        await self.handle_event(conv, AgentSays(text, session.agent.name))
 
     async def propose_plan(
         self,
@@ -139,8 +139,10 @@ class Console:
             "extra_discount_percent": str(extra_discount_percent),
             "total_cents": plan.total_cents,
         }
-        conv = await self._owned(session, conversation_id, "plan.propose", detail, release=True)
-        await self._handle(conv, AgentProposedPlan(chosen, payment_channel, session.agent.name))
+        conv = await self.owned(session, conversation_id, "plan.propose", detail, release=True)
+        await self.handle_event(
+            conv, AgentProposedPlan(chosen, payment_channel, session.agent.name)
+        )
 
     async def promise(
         self, session: AgentSession, conversation_id: int, due: date, amount_cents: int | None
@@ -153,7 +155,7 @@ class Console:
                 f"A data precisa estar entre hoje e {self.policy.offers.promise_max_days} dias."
             )
         detail = {"due": due.isoformat(), "amount_cents": amount_cents}
-        conv = await self._owned(session, conversation_id, "promise_to_pay", detail)
+        conv = await self.owned(session, conversation_id, "promise_to_pay", detail)
         if conv.debtor_id is None:
             return
         run_at = datetime.combine(due, REMINDER_TIME, tzinfo=self.policy.contact.zone)
@@ -175,7 +177,7 @@ class Console:
             raise ActionRefusedError("Situação inválida.")
         now = self.clock.now()
         async with self.db.transaction() as tx:
-            conv = await self._owned_in(tx, session, conversation_id)
+            conv = await self.owned_in(tx, session, conversation_id)
             debts = (
                 await tx.debtors.debts(conv.debtor_id, include_paid=True) if conv.debtor_id else []
             )
@@ -193,12 +195,12 @@ class Console:
 
     async def hand_back(self, session: AgentSession, conversation_id: int, resume_at: str) -> None:
         detail = {"resume_at": resume_at}
-        conv = await self._owned(session, conversation_id, "handback", detail, release=True)
-        await self._handle(conv, AgentReleased(resume_at))
+        conv = await self.owned(session, conversation_id, "handback", detail, release=True)
+        await self.handle_event(conv, AgentReleased(resume_at))
 
     async def close(self, session: AgentSession, conversation_id: int) -> None:
-        conv = await self._owned(session, conversation_id, "close", {}, release=True)
-        await self._handle(conv, AgentClosed())
+        conv = await self.owned(session, conversation_id, "close", {}, release=True)
+        await self.handle_event(conv, AgentClosed())
 
     async def reassign(self, session: AgentSession, conversation_id: int, agent_id: int) -> None:
         now = self.clock.now()
@@ -220,7 +222,7 @@ class Console:
 
     # ------------------------------------------------------------------------------ helpers
 
-    async def _owned_in(
+    async def owned_in(
         self, tx: UnitOfWork, session: AgentSession, conversation_id: int
     ) -> ConversationRow:
         conv = await _conversation(tx, conversation_id)
@@ -231,7 +233,7 @@ class Console:
             raise ActionRefusedError("Este atendimento está com outra pessoa.")
         return conv
 
-    async def _owned(
+    async def owned(
         self,
         session: AgentSession,
         conversation_id: int,
@@ -244,7 +246,7 @@ class Console:
         the chat leaves the agent's hands) in one transaction."""
         now = self.clock.now()
         async with self.db.transaction() as tx:
-            conv = await self._owned_in(tx, session, conversation_id)
+            conv = await self.owned_in(tx, session, conversation_id)
             if release:
                 escalation = await tx.escalations.active_for_conversation(conv.id)
                 if escalation is not None:
@@ -254,7 +256,7 @@ class Console:
             )
         return conv
 
-    async def _handle(
+    async def handle_event(
         self, conv: ConversationRow, event: Event, *, idempotency_key: str | None = None
     ) -> None:
         await self.service.handle(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -172,6 +173,18 @@ def _offers(context: Context) -> list[str]:
     if context.offer_revisits:
         lines.append(f"Opções de parcelamento mostradas {context.offer_revisits} vez(es)")
     return lines
+
+
+_CPF_LIKE = re.compile(r"(?<!\d)\d{3}\.?\d{3}\.?\d{3}-?\d{2}(?!\d)")
+
+
+def mask_documents(text: str) -> str:
+    """CPFs the debtor typed (verification) show masked in the transcript, like the panel."""
+    return _CPF_LIKE.sub(lambda found: f"***.{_digits(found)[3:6]}.{_digits(found)[6:9]}-**", text)
+
+
+def _digits(found: re.Match[str]) -> str:
+    return "".join(ch for ch in found.group(0) if ch.isdigit())
 
 
 def brl(cents: int) -> str:

@@ -18,7 +18,7 @@ from bot.web.console.sessions import (
 )
 
 CONSOLE_KEY = web.AppKey("console", Console)
-SESSION_KEY = "console_session"
+SESSION_KEY = web.RequestKey("console_session", AgentSession)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

@@ -15,7 +15,7 @@ from aiohttp import web
 
 from bot.web.console.accounts import LoginOutcome, add_agent, authenticate
 from bot.web.console.actions import ActionRefusedError
-from bot.web.console.chat import brl, load_chat
+from bot.web.console.chat import brl, load_chat, mask_documents
 from bot.web.console.guard import console_of, requires, session_of
 from bot.web.console.queue import counts_per_reason, load_queue
 from bot.web.console.roles import Role, at_least
@@ -238,8 +238,8 @@ async def _send_template(request: web.Request, cid: int, key: str) -> None:
     if not set(template.params) <= set(values):
         raise ActionRefusedError("Este modelo precisa de dados que o console não preenche.")
     params = tuple(values[name] for name in template.params)
-    conv = await console._owned(session, cid, "template", {"template": key})
-    await console._handle(
+    conv = await console.owned(session, cid, "template", {"template": key})
+    await console.handle_event(
         conv, AgentSays(f"[modelo {template.name}]", session.agent.name, key, params)
     )
 
@@ -379,6 +379,8 @@ def _base(request: web.Request) -> dict[str, Any]:
         "is_supervisor": at_least(session.agent.role, Role.SUPERVISOR),
         "is_admin": at_least(session.agent.role, Role.ADMIN),
         "brl": brl,
+        "mask": mask_documents,
+        "local": lambda moment: moment.astimezone(console_of(request).policy.contact.zone),
     }
 
 

@@ -7,7 +7,13 @@ from decimal import Decimal
 
 from dialogs import messages as m
 from dialogs.flow import deal, escalation, guards, views
-from dialogs.flow.actions import Action, CreateAgreement, Money, SendPaymentInstructions
+from dialogs.flow.actions import (
+    Action,
+    CreateAgreement,
+    Money,
+    SendPaymentInstructions,
+    WatchInstallments,
+)
 from dialogs.flow.context import ChosenPlan, Context
 from dialogs.flow.handlers.common import not_understood
 from dialogs.flow.states import State
@@ -176,6 +182,7 @@ def confirm_agreement(turn: Turn) -> Transition:
     return turn.go(
         State.AGREEMENT_ACTIVE,
         create,
+        WatchInstallments(),
         closed,
         SendPaymentInstructions(payment_channel=channel),
         context=context,

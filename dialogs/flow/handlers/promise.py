@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from dialogs import messages as m
-from dialogs.flow import escalation, guards, views
+from dialogs.flow import escalation, guards, reminders, views
 from dialogs.flow.actions import RecordPromise, ScheduleJob
 from dialogs.flow.states import State
 from dialogs.flow.turn import Transition, Turn
@@ -15,7 +15,7 @@ from dialogs.flow.views import say
 from dialogs.money import to_cents
 
 REMINDER_TIME = time(9)  # local time on the promised day; the scheduler still applies windows
-PROMISE_REMINDER = "promise_reminder"
+PROMISE_REMINDER = reminders.PROMISE_REMINDER
 
 
 def _record(turn: Turn, day: date) -> Transition:
@@ -23,7 +23,9 @@ def _record(turn: Turn, day: date) -> Transition:
     assert context.debtor is not None
     amount = turn.entities.get("amount")
     amount_cents = int(to_cents(amount)) if isinstance(amount, Decimal) else None
-    run_at = datetime.combine(day, REMINDER_TIME, tzinfo=turn.policy.contact.zone)
+    zone = turn.policy.contact.zone
+    run_at = datetime.combine(day, REMINDER_TIME, tzinfo=zone)
+    followup_day = day + timedelta(days=turn.policy.cadence.promise_followup_days)
     debtor_id = context.debtor.debtor_id
     back = State.AGREEMENT_ACTIVE if guards.has_active_agreement(context) else State.BALANCE
     context = replace(context, promised_date=None, last_question="")
@@ -35,6 +37,12 @@ def _record(turn: Turn, day: date) -> Transition:
             run_at=run_at,
             key=f"promise:{debtor_id}:{day.isoformat()}",
             ref=str(debtor_id),
+        ),
+        ScheduleJob(  # "did it work out?" the day after, if still unpaid (the runtime checks)
+            kind=reminders.PROMISE_FOLLOWUP,
+            run_at=datetime.combine(followup_day, REMINDER_TIME, tzinfo=zone),
+            key=f"{reminders.PROMISE_FOLLOWUP}:{debtor_id}:{day.isoformat()}",
+            ref=day.isoformat(),
         ),
         say(m.PROMISE_RECORDED, date=day),
         context=context,

@@ -128,7 +128,7 @@ async def test_the_channel_sender_replies_through_the_same_bot(
 
     [call] = await fake.wait_for_calls("sendMessage", chat_id=5005)
     assert call.params["text"] == "Olá! Sou a Quita."
-    assert message_id.isdigit()
+    assert message_id == "5005:1"  # chat id and message id: Telegram numbers per chat
     assert fake.sent_to(5005) == ["Olá! Sou a Quita."]
 
 

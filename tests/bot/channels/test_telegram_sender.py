@@ -61,7 +61,9 @@ async def test_choices_become_inline_buttons_carrying_their_ids(
     ]
     assert [b["text"] for row in rows for b in row] == ["PIX", "Boleto", "Falar com uma pessoa"]
     assert call.params["text"] == "Como prefere pagar?"
-    assert message_id.isdigit()
+    chat, _, number = message_id.partition(":")
+    assert chat == str(CHAT)
+    assert number.isdigit()
 
 
 async def test_a_button_id_over_64_bytes_is_refused_before_sending(
@@ -94,7 +96,8 @@ async def test_a_5000_char_text_arrives_as_two_messages_with_buttons_on_the_last
         ]
     ]
     assert f"{first.params['text']}\n\n{second.params['text']}" == text
-    assert last_id == "2", "the id of the message carrying the buttons (the fake counts from 1)"
+    # The id of the message carrying the buttons (the fake counts from 1).
+    assert last_id == f"{CHAT}:2"
 
 
 async def test_pix_qr_as_photo_then_code_as_tap_to_copy_monospace(

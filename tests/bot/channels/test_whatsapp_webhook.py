@@ -47,7 +47,12 @@ class RecordingSinks:
         self.inbounds.append(inbound)
 
     async def delivery_status(
-        self, channel: ChannelName, channel_message_id: str, status: str, at: datetime
+        self,
+        channel: ChannelName,
+        channel_message_id: str,
+        status: str,
+        at: datetime,
+        error: str | None = None,
     ) -> None:
         self.statuses.append((channel, channel_message_id, status, at))
 

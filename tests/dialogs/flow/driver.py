@@ -22,6 +22,7 @@ from dialogs.flow.actions import (
     Message,
     Reply,
     ResolveInvite,
+    SendReminder,
 )
 from dialogs.flow.events import (
     ButtonPressed,
@@ -122,7 +123,7 @@ class Conversation:
         self.actions.extend(transition.actions)
         self.history.extend(transition.actions)
         for action in transition.actions:
-            if isinstance(action, Reply):
+            if isinstance(action, Reply | SendReminder):
                 EMITTED.append(action.message)
                 EMITTED.extend(c.label for c in action.choices)
                 render(action.message, self.locale)
@@ -149,12 +150,16 @@ class Conversation:
         self.context = self.context.with_debtor(debtor)
 
     def replies(self) -> list[str]:
-        return [render(a.message, self.locale) for a in self.actions if isinstance(a, Reply)]
+        return [
+            render(a.message, self.locale)
+            for a in self.actions
+            if isinstance(a, Reply | SendReminder)
+        ]
 
     def buttons(self) -> list[tuple[str, str]]:
         """(id, label) of the buttons in the last reply that had any."""
         for action in reversed(self.actions):
-            if isinstance(action, Reply) and action.choices:
+            if isinstance(action, Reply | SendReminder) and action.choices:
                 return [(c.id, render(c.label, self.locale)) for c in action.choices]
         return []
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 import pytest
 
@@ -10,7 +11,7 @@ from bot.i18n import render
 from dialogs.flow import State
 from dialogs.flow.actions import Escalate
 from dialogs.flow.escalation import REASONS
-from dialogs.flow.events import PaymentConfirmed
+from dialogs.flow.events import PaymentConfirmed, ReminderDue
 from tests.dialogs.flow.driver import NOW, Conversation, joined
 from tests.dialogs.flow.scenarios import REACH
 
@@ -75,6 +76,12 @@ def payment_mismatch() -> Conversation:
     return chat
 
 
+def missed_promise() -> Conversation:
+    chat = REACH[State.AGREEMENT_ACTIVE]()
+    chat.send(ReminderDue("promise_followup", "2026-11-27", date(2026, 11, 27)))
+    return chat
+
+
 PATHS: dict[str, tuple[Callable[[], Conversation], int]] = {
     "human_requested": (human_requested, 2),
     "not_understood": (not_understood, 0),
@@ -85,6 +92,7 @@ PATHS: dict[str, tuple[Callable[[], Conversation], int]] = {
     "not_recognised": (not_recognised, 1),
     "abuse": (abuse, 1),
     "payment_mismatch": (payment_mismatch, 1),
+    "missed_promise": (missed_promise, 1),
 }
 
 

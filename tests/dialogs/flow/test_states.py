@@ -235,14 +235,19 @@ def test_promise_within_limit_is_recorded_with_a_reminder_job() -> None:
     chat = REACH[State.BALANCE]()
     text = joined(chat.text("posso pagar dia 30"))
     [promise] = chat.of_type(RecordPromise)
-    [job] = chat.of_type(ScheduleJob)
+    [job, followup] = chat.of_type(ScheduleJob)
     assert isinstance(promise, RecordPromise)
     assert isinstance(job, ScheduleJob)
+    assert isinstance(followup, ScheduleJob)
     assert promise.due.isoformat() == "2026-11-30"
     assert job.kind == "promise_reminder"
     assert job.key == "promise:7:2026-11-30"
     assert job.run_at.date().isoformat() == "2026-11-30"
     assert job.run_at.tzinfo is not None
+    # and a check-in the day after (the runtime drops it if the debtor paid)
+    assert followup.kind == "promise_followup"
+    assert followup.key == "promise_followup:7:2026-11-30"
+    assert followup.run_at.date().isoformat() == "2026-12-01"
     assert "30/11/2026" in text
     assert chat.current() is State.BALANCE
 
