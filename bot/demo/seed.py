@@ -47,7 +47,8 @@ async def seed_demo(quita: Quita) -> str:
     secret = quita.settings.payments_webhook_secret
     if secret is not None:
         lines.append(
-            f"Payments API: POST {url}/api/payments (HMAC secret from PAYMENTS_WEBHOOK_SECRET)"
+            f"Payments API: POST {url}/api/payments (HMAC secret: demo-secret unless "
+            "PAYMENTS_WEBHOOK_SECRET is set; README has the curl)"
         )
     lines += ["Press Ctrl-C to stop.", ""]
     return "\n".join(lines)
