@@ -11,42 +11,17 @@ import asyncio
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import click
 
+from bot.cli_support import REFUSED_EXIT, TerminalProgress, settings_or_exit
 from bot.importing import ImportFileError, ImportReport, import_debts
-from bot.settings import SettingsError, load_settings
 from storage import upgrade
 
 __all__ = ["import_command"]
 
-REFUSED_EXIT = 2
 PROGRESS_MIN_ROWS = 1000
 ERRORS_SHOWN_WITH_REJECTS = 20
-
-
-class TerminalProgress:
-    """A click progress bar on stderr, only for big files on an interactive terminal."""
-
-    def __init__(self) -> None:
-        self._bar: Any = None
-        self._done = 0
-
-    def start(self, total: int) -> None:
-        if total >= PROGRESS_MIN_ROWS and sys.stderr.isatty():
-            self._bar = click.progressbar(length=total, label="Importing debts", file=sys.stderr)
-            self._bar.__enter__()
-
-    def update(self, done: int) -> None:
-        if self._bar is not None:
-            self._bar.update(done - self._done)
-        self._done = done
-
-    def finish(self) -> None:
-        if self._bar is not None:
-            self._bar.__exit__(None, None, None)
-            self._bar = None
 
 
 def _print_errors(report: ImportReport) -> None:
@@ -72,11 +47,7 @@ def _print_errors(report: ImportReport) -> None:
 )
 def import_command(file: Path, dry_run: bool, rejects_path: Path | None) -> None:
     """Import debts from a CSV file; every line is checked before anything is written."""
-    try:
-        settings = load_settings()
-    except SettingsError as error:
-        click.echo(f"error: {error}", err=True)
-        sys.exit(REFUSED_EXIT)
+    settings = settings_or_exit()
     today = datetime.now(settings.zone).date()
     url = settings.quita_database_url
 
@@ -88,7 +59,7 @@ def import_command(file: Path, dry_run: bool, rejects_path: Path | None) -> None
             dry_run=dry_run,
             rejects_path=rejects_path,
             today=today,
-            progress=TerminalProgress(),
+            progress=TerminalProgress("Importing debts", min_total=PROGRESS_MIN_ROWS),
         )
 
     try:

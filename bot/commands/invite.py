@@ -15,14 +15,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 from zoneinfo import ZoneInfo
 
 import click
 from sqlalchemy import func, select
 
+from bot.cli_support import REFUSED_EXIT, TerminalProgress, settings_or_exit
 from bot.invites import DEFAULT_TTL, create_invite, telegram_link, webchat_link
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import Settings
 from storage import Database, DebtorRow, UnitOfWork, tables
 
 __all__ = [
@@ -35,7 +36,6 @@ __all__ = [
     "write_links",
 ]
 
-REFUSED_EXIT = 2
 PAGE_SIZE = 500
 CSV_HEADER = ("external_id", "name", "telegram_link", "webchat_link", "expires_at")
 
@@ -153,31 +153,8 @@ def write_links(links: Sequence[InviteLink], stream: IO[str], zone: ZoneInfo) ->
         )
 
 
-class _Progress:
-    """A progress bar on stderr, only on an interactive terminal and for more than a page."""
-
-    def __init__(self) -> None:
-        self._bar: Any = None
-        self._done = 0
-
-    def start(self, total: int) -> None:
-        if total > PAGE_SIZE and sys.stderr.isatty():
-            self._bar = click.progressbar(length=total, label="Creating invites", file=sys.stderr)
-            self._bar.__enter__()
-
-    def update(self, done: int) -> None:
-        if self._bar is not None:
-            self._bar.update(done - self._done)
-        self._done = done
-
-    def finish(self) -> None:
-        if self._bar is not None:
-            self._bar.__exit__(None, None, None)
-            self._bar = None
-
-
 async def _run(
-    settings: Settings, external_ids: Sequence[str], ttl: timedelta, progress: _Progress
+    settings: Settings, external_ids: Sequence[str], ttl: timedelta, progress: TerminalProgress
 ) -> tuple[list[InviteLink], str | None]:
     username = None
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
@@ -225,16 +202,13 @@ async def _run(
 )
 def invite_command(external_ids: tuple[str, ...], out: Path | None, ttl_days: int) -> None:
     """Create single-use invite links (Telegram deep link and web chat) per debtor as CSV."""
-    try:
-        settings = load_settings()
-    except SettingsError as error:
-        click.echo(f"error: {error}", err=True)
-        sys.exit(REFUSED_EXIT)
+    settings = settings_or_exit()
+    progress = TerminalProgress("Creating invites", min_total=PAGE_SIZE + 1)
     from telegram.error import InvalidToken, TelegramError
 
     try:
         links, username = asyncio.run(
-            _run(settings, external_ids, timedelta(days=ttl_days), _Progress())
+            _run(settings, external_ids, timedelta(days=ttl_days), progress)
         )
     except UnknownDebtorError as error:
         click.echo(f"error: {error}; nothing was created", err=True)
