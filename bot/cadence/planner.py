@@ -186,8 +186,9 @@ async def _plan_outreach(
 ) -> None:
     debtor, debt = tables.debtor, tables.debt
     agreement, conversation = tables.agreement, tables.conversation
-    has_open_debt = exists().where(
-        and_(debt.c.debtor_id == debtor.c.id, debt.c.status == DebtStatus.OPEN.value)
+    # IN (not a correlated EXISTS): SQLite would look each debtor up through the status index.
+    has_open_debt = debtor.c.id.in_(
+        select(debt.c.debtor_id).where(debt.c.status == DebtStatus.OPEN.value)
     )
     negotiated = exists().where(
         and_(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import string
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -144,7 +144,9 @@ def _tour() -> list[Message]:
     chat = with_agreement()
     agreement = chat.context.active_agreement
     assert agreement is not None
+    due = agreement.installments[0].due_date
     for step in default_policy().cadence.installment_steps:
+        chat.now = datetime.combine(due + timedelta(days=step.offset_days), time(12), UTC)
         chat.send(
             ReminderDue("installment_reminder", f"{agreement.agreement_id}:1:{step.offset_days}")
         )

@@ -12,7 +12,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 
 from pytest_benchmark.fixture import BenchmarkFixture
-from sqlalchemy import String, cast, func, literal, select
+from sqlalchemy import String, cast, func, literal, select, text
 
 from bot.cadence.planner import PlanSummary, plan_day
 from dialogs.negotiation.policy import default_policy
@@ -73,6 +73,9 @@ async def seed(url: str, count: int) -> None:
                                literal(0)).where(agreement.c.id % 10 == spread),
                     ),
                 )  # fmt: skip
+        async with db.transaction() as tx:
+            # Fresh statistics, as autovacuum would have them after an import.
+            await tx.connection.execute(text("ANALYZE"))
     finally:
         await db.dispose()
 
