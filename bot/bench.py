@@ -22,11 +22,12 @@ API ("first reply": to the first one).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import resource
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -70,6 +71,11 @@ class Figures:
     events: int
     seconds: float
     latencies_ms: list[float] = field(default_factory=list)
+    cpu_seconds: float = 0.0  # process CPU (all threads): robust when the machine is shared
+
+    @property
+    def cpu_ms_per_event(self) -> float:
+        return 1000 * self.cpu_seconds / self.events if self.events else 0.0
 
     @property
     def rate(self) -> float:
@@ -85,8 +91,67 @@ class Figures:
         return (
             f"{self.label:<28} {self.events:>7} events  {self.rate:>9,.0f} events/s  "
             f"p50 {self.percentile(50):6.2f} ms  p95 {self.percentile(95):6.2f} ms  "
-            f"p99 {self.percentile(99):6.2f} ms"
+            f"p99 {self.percentile(99):6.2f} ms  cpu {self.cpu_ms_per_event:5.2f} ms/event"
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One DESIGN.md performance target, judged against a run's figures."""
+
+    label: str
+    min_rate: float
+    max_p99_ms: float | None = None
+    unit: str = "events"
+
+    def verdict(self, figures: Figures) -> str:
+        met = figures.rate >= self.min_rate and (
+            self.max_p99_ms is None or figures.percentile(99) <= self.max_p99_ms
+        )
+        wanted = f"≥ {self.min_rate:,.0f} {self.unit}/s" + (
+            f", p99 ≤ {self.max_p99_ms:g} ms" if self.max_p99_ms is not None else ""
+        )
+        got = f"{figures.rate:,.0f} {self.unit}/s, p99 {figures.percentile(99):.1f} ms"
+        return f"target: {wanted} ({self.label}): {'MET' if met else 'MISSED'}, got {got}"
+
+
+SERVICE_TARGET = Target("service path, DESIGN.md", 1000, 20.0)
+TELEGRAM_TARGET = Target("in-memory aiogram bot, DESIGN.md", 1000, unit="updates")
+
+
+async def report_progress(
+    figures: Figures, total: int, echo: Callable[[str], None], every: float = 2.0
+) -> None:
+    """Print a line every `every` seconds while `figures` fills up (cancel to stop)."""
+    began = time.perf_counter()
+    while True:
+        await asyncio.sleep(every)
+        elapsed = time.perf_counter() - began
+        echo(
+            f"  {figures.label}: {figures.events:,}/{total:,} events, "
+            f"{figures.events / elapsed:,.0f}/s so far"
+        )
+
+
+async def measured(
+    figures: Figures,
+    total: int,
+    work: Callable[[], Awaitable[None]],
+    echo: Callable[[str], None] | None,
+) -> Figures:
+    """Run `work`, filling in wall time and process CPU time, with progress lines."""
+    reporter = asyncio.create_task(report_progress(figures, total, echo)) if echo else None
+    began, cpu_began = time.perf_counter(), time.process_time()
+    try:
+        await work()
+    finally:
+        figures.seconds = time.perf_counter() - began
+        figures.cpu_seconds = time.process_time() - cpu_began
+        if reporter is not None:
+            reporter.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reporter
+    return figures
 
 
 class RecordingSender:
@@ -136,7 +201,12 @@ def _inbound(n: int, i: int, event: Event, at: datetime) -> Inbound:
     )
 
 
-async def run_capacity(service: ConversationService, debtors: int, clock: ManualClock) -> Figures:
+async def run_capacity(
+    service: ConversationService,
+    debtors: int,
+    clock: ManualClock,
+    echo: Callable[[str], None] | None = None,
+) -> Figures:
     figures = Figures("service (closed loop)", 0, 0.0)
 
     async def debtor(n: int) -> None:
@@ -146,14 +216,19 @@ async def run_capacity(service: ConversationService, debtors: int, clock: Manual
             figures.latencies_ms.append((time.perf_counter() - started) * 1000)
             figures.events += 1
 
-    began = time.perf_counter()
-    await asyncio.gather(*(debtor(n) for n in range(debtors)))
-    figures.seconds = time.perf_counter() - began
-    return figures
+    async def everyone() -> None:
+        await asyncio.gather(*(debtor(n) for n in range(debtors)))
+
+    return await measured(figures, debtors * len(script_for(0)), everyone, echo)
 
 
 async def run_open_loop(
-    service: ConversationService, debtors: int, offset: int, rate: float, clock: ManualClock
+    service: ConversationService,
+    debtors: int,
+    offset: int,
+    rate: float,
+    clock: ManualClock,
+    echo: Callable[[str], None] | None = None,
 ) -> Figures:
     """Events arrive at `rate`/s in total (Poisson), each debtor's in order."""
     figures = Figures(f"service @ {rate:,.0f}/s offered", 0, 0.0)
@@ -170,17 +245,17 @@ async def run_open_loop(
             figures.events += 1
             await asyncio.sleep(max(0.0, rng.expovariate(1 / per_debtor_gap) - (done - arrived)))
 
-    began = time.perf_counter()
-    await asyncio.gather(*(debtor(offset + n) for n in range(debtors)))
-    figures.seconds = time.perf_counter() - began
-    return figures
+    async def everyone() -> None:
+        await asyncio.gather(*(debtor(offset + n) for n in range(debtors)))
+
+    return await measured(figures, debtors * len(script_for(0)), everyone, echo)
 
 
 def run_baseline(debtors: int, policy: Policy) -> Figures:
     """The same conversations through the pure dialog and rendering, no storage."""
     figures = Figures("baseline (no storage)", 0, 0.0)
     now = BENCH_NOW
-    began = time.perf_counter()
+    began, cpu_began = time.perf_counter(), time.process_time()
     for n in range(debtors):
         snapshot = DebtorSnapshot(
             debtor_id=n + 1,
@@ -205,6 +280,7 @@ def run_baseline(debtors: int, policy: Policy) -> Figures:
             figures.latencies_ms.append((time.perf_counter() - started) * 1000)
             figures.events += 1
     figures.seconds = time.perf_counter() - began
+    figures.cpu_seconds = time.process_time() - cpu_began
     return figures
 
 
@@ -218,7 +294,9 @@ async def bench(
     rate: float,
     echo: Callable[[str], None],
     progress: Callable[[int], None],
+    report: Callable[[str], None] | None = None,
 ) -> Sequence[Figures]:
+    """`report` (optional) receives a progress line every couple of seconds while running."""
     policy = default_policy()
     with tempfile.TemporaryDirectory() as tmp:
         url = database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
@@ -240,8 +318,8 @@ async def bench(
         try:
             echo(f"seeding {2 * debtors:,} debtors into {db.dialect}…")
             await seed_debtors(db, 2 * debtors, progress)
-            results = [await run_capacity(service, debtors, clock)]
-            results.append(await run_open_loop(service, debtors, debtors, rate, clock))
+            results = [await run_capacity(service, debtors, clock, report)]
+            results.append(await run_open_loop(service, debtors, debtors, rate, clock, report))
         finally:
             stop.set()
             await worker
@@ -319,7 +397,10 @@ class _CountingSender:
 
 
 async def run_telegram_capacity(
-    fake: FakeTelegramApi, board: _ProgressBoard, debtors: int
+    fake: FakeTelegramApi,
+    board: _ProgressBoard,
+    debtors: int,
+    echo: Callable[[str], None] | None = None,
 ) -> Figures:
     """Closed loop: each debtor types its next message once the whole reply has arrived."""
     figures = Figures("telegram (closed loop)", 0, 0.0)
@@ -337,10 +418,10 @@ async def run_telegram_capacity(
             figures.latencies_ms.append((time.perf_counter() - started) * 1000)
             figures.events += 1
 
-    began = time.perf_counter()
-    await asyncio.gather(*(debtor(n) for n in range(debtors)))
-    figures.seconds = time.perf_counter() - began
-    return figures
+    async def everyone() -> None:
+        await asyncio.gather(*(debtor(n) for n in range(debtors)))
+
+    return await measured(figures, debtors * len(telegram_script(0)), everyone, echo)
 
 
 async def bench_telegram(
@@ -348,7 +429,8 @@ async def bench_telegram(
     debtors: int,
     echo: Callable[[str], None],
     progress: Callable[[int], None],
-    pool_size: int = 64,
+    pool_size: int = 8,
+    report: Callable[[str], None] | None = None,
 ) -> Sequence[Figures]:
     """Bench conversations through PTB polling, the service, the outbox and `TelegramSender`.
 
@@ -395,13 +477,15 @@ async def bench_telegram(
                 await channel.start()
                 worker = asyncio.create_task(outbox.run(stop))
                 try:
-                    capacity = await run_telegram_capacity(fake, board, debtors)
+                    capacity = await run_telegram_capacity(fake, board, debtors, report)
                 finally:
                     stop.set()
                     await worker
                     await channel.stop()
             finally:
                 await db.dispose()
-    first = Figures("telegram first reply", capacity.events, capacity.seconds)
+    first = Figures(
+        "telegram first reply", capacity.events, capacity.seconds, cpu_seconds=capacity.cpu_seconds
+    )
     first.latencies_ms = board.first_reply_ms
     return [capacity, first]

@@ -148,8 +148,7 @@ class OutboxWorker:
         if sent:
             sent_at = self._clock.now()
             async with self._db.transaction(write=True) as tx:
-                for row, channel_message_id in sent:
-                    await tx.outbox.mark_sent(row.id, channel_message_id, sent_at)
+                await tx.outbox.mark_sent_many(sent, sent_at)
             self.delivered += len(sent)
         return len(rows)
 

@@ -125,16 +125,21 @@ class Effects:
         planned = [Outgoing(message, author) for message, author in state.outbound]
         for guard in _GUARDS:
             planned = await guard(state, planned)
-        for item in planned:
+        message_ids = await tx.messages.add_outbound_many(
+            conv.id,
+            conv.channel,
+            [
+                (
+                    item.message.text or item.message.image_caption,
+                    as_dict(item.message),
+                    item.author,
+                )
+                for item in planned
+            ],
+            now=now,
+        )
+        for item, message_id in zip(planned, message_ids, strict=True):
             message = item.message
-            message_id = await tx.messages.add_outbound(
-                conv.id,
-                conv.channel,
-                message.text or message.image_caption,
-                as_dict(message),
-                author=item.author,
-                now=now,
-            )
             if item.refused is not None:
                 await tx.messages.mark_failed(message_id, item.refused)
                 continue

@@ -7,7 +7,7 @@ pending or sent.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -32,6 +32,7 @@ _MAY_PRECEDE: dict[str, tuple[str, ...]] = {
 _ERROR_MAX = 200  # the column's length
 
 _INSERT = insert(t).returning(t.c.id)
+_INSERT_MANY = insert(t).returning(t.c.id, sort_by_parameter_order=True)
 
 
 def _payload(payload: Mapping[str, Any] | None) -> str | None:
@@ -91,6 +92,34 @@ class SqlMessages(Repository):
         }
         new_id: int = (await self.conn.execute(_INSERT, values)).scalar_one()
         return new_id
+
+    async def add_outbound_many(
+        self,
+        conversation_id: int,
+        channel: str,
+        messages: Sequence[tuple[str, Mapping[str, Any] | None, str]],
+        *,
+        now: datetime | None = None,
+    ) -> list[int]:
+        """`add_outbound` for all of an event's replies, `(text, payload, author)` each, in one
+        statement; their ids in the same order."""
+        if not messages:
+            return []
+        created_at = now or utc_now()
+        values = [
+            {
+                "conversation_id": conversation_id,
+                "direction": Direction.OUT.value,
+                "author": str(author),
+                "text": text,
+                "payload": _payload(payload),
+                "channel": channel,
+                "delivery_status": DeliveryStatus.PENDING.value,
+                "created_at": created_at,
+            }
+            for text, payload, author in messages
+        ]
+        return list((await self.conn.execute(_INSERT_MANY, values)).scalars().all())
 
     async def set_delivery(
         self, channel: str, channel_message_id: str, status: str, error: str | None = None

@@ -11,17 +11,45 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, case, func, or_, select, update
 
 from storage import tables
-from storage.enums import OutboxStatus
+from storage.enums import DeliveryStatus, OutboxStatus
 from storage.repositories.base import Repository
 from storage.repositories.messages import SqlMessages
 from storage.rows import NewOutbox, OutboxRow
 from storage.types import utc_now
 
 t = tables.outbox
+message_t = tables.message
 UNSENT = (OutboxStatus.PENDING.value, OutboxStatus.SENDING.value)
+
+
+# Built once: marking sent is per delivered message, the hottest write of the worker.
+_MARK_SENT = (
+    update(t)
+    .where(t.c.id == bindparam("k_id"))
+    .values(
+        status=OutboxStatus.SENT.value,
+        channel_message_id=bindparam("k_cmid"),
+        sent_at=bindparam("k_at"),
+        claimed_until=None,
+    )
+)
+_ATTACH_CHANNEL_ID = (
+    update(message_t)
+    .where(message_t.c.id == bindparam("k_id"))
+    .values(
+        channel_message_id=bindparam("k_cmid"),
+        delivery_status=case(
+            (
+                message_t.c.delivery_status == DeliveryStatus.PENDING.value,
+                DeliveryStatus.SENT.value,
+            ),
+            else_=message_t.c.delivery_status,
+        ),
+    )
+)
 
 
 class SqlOutbox(Repository):
@@ -109,6 +137,22 @@ class SqlOutbox(Repository):
             await SqlMessages(self.conn, self.dialect).attach_channel_id(
                 message_id, channel_message_id
             )
+
+    async def mark_sent_many(self, sent: Sequence[tuple[OutboxRow, str]], now: datetime) -> None:
+        """`mark_sent` for a whole round in two executemany statements instead of two per row."""
+        if not sent:
+            return
+        await self.conn.execute(
+            _MARK_SENT,
+            [{"k_id": row.id, "k_cmid": cmid, "k_at": now} for row, cmid in sent],
+        )
+        messages = [
+            {"k_id": row.message_id, "k_cmid": cmid}
+            for row, cmid in sent
+            if row.message_id is not None
+        ]
+        if messages:
+            await self.conn.execute(_ATTACH_CHANNEL_ID, messages)
 
     async def mark_retry(self, outbox_id: int, error: str, available_at: datetime) -> None:
         """Try again at `available_at`; later rows of the chat wait behind this one."""

@@ -48,7 +48,7 @@ class TelegramChannel:
         base_file_url: str | None = None,
         webhook_secret: str | None = None,
         public_url: str | None = None,
-        connection_pool_size: int = 64,
+        connection_pool_size: int = 8,
         max_concurrent_updates: int = 256,
         poll_timeout: float = 10.0,
         request_timeout: float = 10.0,
@@ -80,7 +80,7 @@ class TelegramChannel:
             poll_timeout=poll_timeout,
             request_timeout=request_timeout,
         )
-        self.sender = TelegramSender(self.application.bot)
+        self.sender = TelegramSender(self.application.bot, max_in_flight=connection_pool_size)
 
     @classmethod
     def from_settings(
@@ -113,7 +113,10 @@ class TelegramChannel:
         request_timeout: float,
     ) -> TelegramApplication:
         # Sends share a pool (PTB's old default was one connection, a bottleneck under load);
-        # the long poll gets its own connection so it never waits behind sends.
+        # the long poll gets its own connection so it never waits behind sends. Eight is
+        # plenty: httpcore's pool bookkeeping is quadratic in its size (each assignment
+        # re-checks every connection against every other), so 64 connections cost more CPU
+        # than the requests they carry; the sender keeps in-flight sends to the pool size.
         request = HTTPXRequest(
             connection_pool_size=connection_pool_size,
             read_timeout=request_timeout,

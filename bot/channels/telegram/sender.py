@@ -6,6 +6,7 @@ Telegram error becomes a `SendError` that says what the outbox should do next.
 
 from __future__ import annotations
 
+import asyncio
 import warnings
 from datetime import timedelta
 
@@ -41,14 +42,24 @@ class TelegramSender:
 
     channel = ChannelName.TELEGRAM
 
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: Bot, max_in_flight: int | None = None) -> None:
+        """`max_in_flight` should match the HTTP pool size: httpcore re-scans every queued
+        request against every connection whenever one is assigned, so letting hundreds of
+        sends queue inside the pool costs more CPU than the sends themselves."""
         self._bot = bot
+        self._in_flight = asyncio.Semaphore(max_in_flight) if max_in_flight else None
 
     async def send(self, address: str, message: OutboundMessage) -> str:
         try:
             chat_id = int(address)
         except ValueError:
             raise SendError(SendErrorKind.PERMANENT, "telegram address is not a chat id") from None
+        if self._in_flight is None:
+            return await self._send_to(chat_id, message)
+        async with self._in_flight:
+            return await self._send_to(chat_id, message)
+
+    async def _send_to(self, chat_id: int, message: OutboundMessage) -> str:
         try:
             return f"{chat_id}:{await self._deliver(chat_id, message)}"
         except RenderError as exc:
