@@ -63,6 +63,18 @@ class Quita:
     startables: list[tuple[Callable[[], Awaitable[None]], Callable[[], Awaitable[None]]]] = field(
         default_factory=list
     )
+    policy_listeners: list[Callable[[Policy], None]] = field(default_factory=list)
+
+    def replace_policy(self, policy: Policy) -> None:
+        """Apply a new creditor policy to the running process at once (console settings).
+
+        The service reads it from its next event on; `quita.policy` readers see it on their
+        next read; anything that copied the policy at start-up registers a listener.
+        """
+        self.policy = policy
+        self.service.replace_policy(policy)
+        for listener in self.policy_listeners:
+            listener(policy)
 
 
 def build(

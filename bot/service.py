@@ -81,6 +81,11 @@ class ConversationService:
     def policy(self) -> Policy:
         return self._policy
 
+    def replace_policy(self, policy: Policy) -> None:
+        """Use `policy` from the next event on (an admin saved it in the console); events
+        already running finish with the policy they started with."""
+        self._policy = policy
+
     @property
     def db(self) -> Database:
         return self._db
@@ -118,13 +123,14 @@ class ConversationService:
     async def _handle_locked(self, inbound: Inbound) -> HandleResult:
         now = self._clock.now()
         event = inbound.event
+        policy = self._policy  # one policy for the whole event, even if replaced meanwhile
         async with self._db.transaction() as tx:
             conv = await self._load_or_create(tx, inbound, now)
             if not await self._record_inbound(tx, conv.id, inbound, now):
                 return HandleResult(conv.id, duplicate=True, state=conv.state)
             if isinstance(event, DEBTOR_EVENTS):
                 conv = replace(conv, last_inbound_at=now)
-            ingested = await ingest(event, tx, conv, self._policy, now)
+            ingested = await ingest(event, tx, conv, policy, now)
             if ingested is None:
                 # Storage took it all (a payment recorded, a check with nothing due).
                 return HandleResult(conv.id, state=conv.state)
@@ -136,7 +142,7 @@ class ConversationService:
                 await tx.conversations.save(conv, now=now)
                 return HandleResult(conv.id, state=conv.state)
 
-            effects = Effects(tx, conv, self._policy, now)
+            effects = Effects(tx, conv, policy, now)
             if isinstance(event, AgentSays):
                 # Agents talk to the debtor directly; the dialog neither sees nor answers it.
                 effects.say(self._agent_message(event), author="agent")
@@ -156,7 +162,7 @@ class ConversationService:
                 debtor_id = effects.conversation.debtor_id
                 if debtor_id is not None:
                     context = context.with_debtor(await tx.debtors.snapshot(debtor_id))
-                transition = step(state, context, current, self._policy, now)
+                transition = step(state, context, current, policy, now)
                 state, context = transition.state, transition.context
                 for action in transition.actions:
                     follow_up = await effects.apply(action, context)

@@ -12,8 +12,10 @@ import jinja2
 from aiohttp import web
 
 from bot.app import Quita
+from bot.settings import DEFAULT_POLICY
 from bot.web.console.actions import ActionRefusedError, Console
 from bot.web.console.guard import CONSOLE_KEY
+from bot.web.console.i18n import install
 from bot.web.console.live import close_all
 from bot.web.console.routes import console_routes
 
@@ -25,11 +27,12 @@ __all__ = ["ActionRefusedError", "Console", "attach_console", "console_app"]
 def console_app(console: Console) -> web.Application:
     app = web.Application()
     app[CONSOLE_KEY] = console
-    aiohttp_jinja2.setup(
+    environment = aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
     )
+    install(environment)
     app.add_routes(console_routes())
     return app
 
@@ -37,13 +40,16 @@ def console_app(console: Console) -> web.Application:
 def attach_console(quita: Quita) -> None:
     """Mount /console and close its live sockets before the server stops."""
     public = quita.settings.quita_public_url
+    policy_file = quita.settings.quita_policy_file.resolve()
     console = Console(
         db=quita.db,
         service=quita.service,
         clock=quita.clock,
-        policy=quita.policy,
         notifier=quita.service.notifier,
         secure_cookies=public is not None and str(public).startswith("https://"),
+        # The bundled example is documentation, not a creditor's policy: never edited here.
+        policy_file=None if policy_file == DEFAULT_POLICY else policy_file,
+        apply_policy=quita.replace_policy,
     )
     quita.web_app.add_subapp("/console", console_app(console))
 

@@ -3,11 +3,13 @@ enters through `ConversationService.handle` like every other event (never a side
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from aiohttp import web
 
@@ -49,10 +51,17 @@ class Console:
     db: Database
     service: ConversationService
     clock: Clock
-    policy: Policy
     notifier: Notifier
     secure_cookies: bool
     sockets: set[web.WebSocketResponse] = field(default_factory=set)
+    policy_file: Path | None = None  # QUITA_POLICY_FILE, edited by admins in the settings
+    apply_policy: Callable[[Policy], None] | None = None  # Quita.replace_policy
+    policy_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @property
+    def policy(self) -> Policy:
+        """Always the service's current policy, so a saved change applies at once."""
+        return self.service.policy
 
     async def claim(self, session: AgentSession, escalation_id: int) -> int:
         """Take an escalation; exactly one of two simultaneous claims wins."""

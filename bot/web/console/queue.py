@@ -1,20 +1,27 @@
 """The escalation queue as agents see it: who waits, why, for how long, owing how much.
 
-Priority mixes the three things a team lead would weigh: the reason ("talk to a person" and
-disputes first), the waiting time and the amount. The reason tier always dominates; within
-a tier a long wait or a large debt moves a chat up.
+Priority mixes what a team lead would weigh: the reason ("talk to a person" and disputes
+first), then — within a reason tier — the debtor's ranking score (`dialogs.ranking`, the
+policy's `[ranking]` weights: amount, days late, engagement, broken promises) and the
+waiting time. The reason tier always dominates; one minute of waiting is one point and the
+whole ranking range is worth `MAX_RANKING_POINTS` (so a top-ranked debtor goes ahead of a
+bottom-ranked one who has waited up to ~50 hours longer).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+from sqlalchemy import Select, func, select
 
 from dialogs.flow.escalation import PRIORITY
 from dialogs.negotiation.charges import compute_charges
-from dialogs.negotiation.policy import Policy
-from storage import UnitOfWork
+from dialogs.negotiation.policy import Policy, RankingPolicy
+from dialogs.ranking import RankingSignals, priority
+from storage import UnitOfWork, tables
 from storage.rows import EscalationRow
 
 REASON_LABELS = {
@@ -31,7 +38,8 @@ REASON_LABELS = {
 OPEN_STATUSES = frozenset({"open", "negotiating"})
 TIER = 10_000
 MAX_WAIT_POINTS = 6_000  # minutes; after ~4 days waiting, waiting longer adds nothing
-MAX_AMOUNT_POINTS = 3_000  # one point per R$ 10,00, up to R$ 30.000,00
+MAX_RANKING_POINTS = 3_000  # the whole ranking range, from lowest to highest score
+RANKED_STATUSES = ("open", "negotiating", "disputed")  # what `storage.reports` ranks on
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,19 +50,78 @@ class QueueItem:
     total_cents: int
     waiting_minutes: int
     score: int
+    ranking: Decimal = Decimal(0)  # the debtor's `dialogs.ranking.priority`, shown on the card
 
     @property
     def reason_label(self) -> str:
         return REASON_LABELS.get(self.escalation.reason, self.escalation.reason)
 
 
-def priority_score(reason: str, total_cents: int, waiting_minutes: int) -> int:
+def priority_score(
+    reason: str, waiting_minutes: int, ranking: Decimal, policy: RankingPolicy
+) -> int:
     tier = PRIORITY.get(reason, 0)
     return (
         tier * TIER
         + min(max(waiting_minutes, 0), MAX_WAIT_POINTS)
-        + min(total_cents // 1_000, MAX_AMOUNT_POINTS)
+        + ranking_points(ranking, policy)
     )
+
+
+def ranking_points(ranking: Decimal, policy: RankingPolicy) -> int:
+    """The score's place between the lowest and highest possible, as 0..MAX_RANKING_POINTS."""
+    weights = (
+        policy.amount_weight,
+        policy.days_late_weight,
+        policy.engagement_weight,
+        policy.broken_promises_weight,
+    )
+    lowest = sum((w for w in weights if w < 0), Decimal(0))
+    highest = sum((w for w in weights if w > 0), Decimal(0))
+    if highest <= lowest:
+        return 0
+    place = (min(max(ranking, lowest), highest) - lowest) / (highest - lowest)
+    return int(place * MAX_RANKING_POINTS)
+
+
+async def debtor_ranking(
+    tx: UnitOfWork, debtor_id: int | None, policy: Policy, today: date
+) -> Decimal:
+    """The debtor's ranking score from the same signals `storage.reports` ranks on."""
+    if debtor_id is None:
+        return Decimal(0)
+    debts = [
+        d
+        for d in await tx.debtors.debts(debtor_id, include_paid=True)
+        if d.status in RANKED_STATUSES
+    ]
+    owed = sum(d.principal_cents - d.paid_cents for d in debts)
+    oldest = min((d.due_date for d in debts), default=today)
+    since = datetime.combine(today - timedelta(days=policy.ranking.engagement_days), time(0), UTC)
+    m, c, a = tables.message, tables.conversation, tables.agreement
+    engagement = await _count(
+        tx,
+        select(func.count())
+        .select_from(m.join(c, c.c.id == m.c.conversation_id))
+        .where(
+            c.c.debtor_id == debtor_id,
+            m.c.direction == "in",
+            m.c.author == "debtor",
+            m.c.created_at >= since,
+        ),
+    )
+    broken = await _count(
+        tx,
+        select(func.count())
+        .select_from(a)
+        .where(a.c.debtor_id == debtor_id, a.c.status == "broken"),
+    )
+    signals = RankingSignals(owed, max((today - oldest).days, 0), engagement, broken)
+    return priority(signals, policy.ranking)
+
+
+async def _count(tx: UnitOfWork, query: Select[int]) -> int:
+    return int((await tx.connection.execute(query)).scalar_one())
 
 
 def local_today(policy: Policy, now: datetime) -> date:
@@ -84,6 +151,7 @@ async def load_queue(tx: UnitOfWork, policy: Policy, now: datetime) -> list[Queu
             continue
         debtor = await tx.debtors.get(conv.debtor_id) if conv.debtor_id else None
         total = await debtor_total(tx, conv.debtor_id, policy, today)
+        ranking = await debtor_ranking(tx, conv.debtor_id, policy, today)
         waiting = int((now - row.created_at).total_seconds() // 60)
         items.append(
             QueueItem(
@@ -92,7 +160,8 @@ async def load_queue(tx: UnitOfWork, policy: Policy, now: datetime) -> list[Queu
                 debtor_name=debtor.name.split()[0].title() if debtor else "",
                 total_cents=total,
                 waiting_minutes=waiting,
-                score=priority_score(row.reason, total, waiting),
+                score=priority_score(row.reason, waiting, ranking, policy.ranking),
+                ranking=ranking,
             )
         )
     items.sort(key=lambda item: (-item.score, item.escalation.created_at, item.escalation.id))

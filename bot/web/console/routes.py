@@ -6,17 +6,28 @@ only adds live refresh, notifications and small conveniences.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-import aiohttp_jinja2
 from aiohttp import web
+from babel.numbers import format_decimal
 
 from bot.web.console.accounts import LoginOutcome, add_agent, authenticate
 from bot.web.console.actions import ActionRefusedError
 from bot.web.console.chat import brl, load_chat, mask_documents
 from bot.web.console.guard import console_of, requires, session_of
+from bot.web.console.i18n import locale_for_request as locale_for
+from bot.web.console.i18n import render
+from bot.web.console.policy_file import (
+    PolicyChangedError,
+    PolicyFileError,
+    PolicyText,
+    changed_keys,
+    read_policy_text,
+    save_policy,
+)
 from bot.web.console.queue import counts_per_reason, load_queue
 from bot.web.console.roles import Role, at_least
 from bot.web.console.sessions import (
@@ -49,9 +60,7 @@ async def login_page(request: web.Request) -> web.StreamResponse:
 
 def _login(request: web.Request, *, error: str, status: int) -> web.StreamResponse:
     token = new_login_csrf()
-    response = aiohttp_jinja2.render_template(
-        "console/login.html", request, {"csrf": token, "error": error}, status=status
-    )
+    response = render("console/login.html", request, {"csrf": token, "error": error}, status=status)
     response.set_cookie(
         LOGIN_CSRF_COOKIE,
         token,
@@ -129,7 +138,7 @@ async def _page(
         "channels": console.policy.channels.payment,
         "agent_limits": console.policy.agent,
     }
-    return aiohttp_jinja2.render_template("console/inbox.html", request, context, status=status)
+    return render("console/inbox.html", request, context, status=status)
 
 
 @requires(Role.AGENT)
@@ -148,7 +157,7 @@ async def queue_fragment(request: web.Request) -> web.StreamResponse:
     async with console.db.transaction(write=False) as tx:
         queue = await load_queue(tx, console.policy, console.clock.now())
     context = _base(request) | {"queue": queue, "counts": counts_per_reason(queue)}
-    return aiohttp_jinja2.render_template("console/_queue.html", request, context)
+    return render("console/_queue.html", request, context)
 
 
 @requires(Role.AGENT)
@@ -160,9 +169,7 @@ async def chat_fragment(request: web.Request) -> web.StreamResponse:
         )
     if chat is None:
         raise web.HTTPNotFound(text="conversation not found")
-    return aiohttp_jinja2.render_template(
-        "console/_transcript.html", request, _base(request) | {"chat": chat}
-    )
+    return render("console/_transcript.html", request, _base(request) | {"chat": chat})
 
 
 # ---------------------------------------------------------------------------------- actions
@@ -272,7 +279,7 @@ async def _agents(request: web.Request, *, notice: str, status: int = 200) -> we
     async with console.db.transaction(write=False) as tx:
         agents = await tx.agents.list_all()
     context = _base(request) | {"agents": agents, "notice": notice}
-    return aiohttp_jinja2.render_template("console/agents.html", request, context, status=status)
+    return render("console/agents.html", request, context, status=status)
 
 
 @requires(Role.SUPERVISOR)
@@ -326,7 +333,7 @@ async def canned_page(request: web.Request) -> web.StreamResponse:
     async with console.db.transaction(write=False) as tx:
         canned = await SqlCannedResponses(tx.connection, tx.dialect).list_all()
     context = _base(request) | {"canned": canned}
-    return aiohttp_jinja2.render_template("console/canned.html", request, context)
+    return render("console/canned.html", request, context)
 
 
 @requires(Role.SUPERVISOR)
@@ -361,11 +368,70 @@ async def canned_delete(request: web.Request) -> web.StreamResponse:
 
 @requires(Role.ADMIN)
 async def settings_page(request: web.Request) -> web.StreamResponse:
+    return await _settings(request, saved=request.query.get("saved") == "1")
+
+
+async def _settings(
+    request: web.Request,
+    *,
+    saved: bool = False,
+    draft: str | None = None,
+    problems: list[str] | None = None,
+    stale: bool = False,
+    status: int = 200,
+) -> web.StreamResponse:
     console = console_of(request)
     async with console.db.transaction(write=False) as tx:
         audit = await tx.audit.recent(limit=50)
-    context = _base(request) | {"policy": console.policy, "audit": audit}
-    return aiohttp_jinja2.render_template("console/settings.html", request, context)
+    current: PolicyText | None = None
+    unreadable = False
+    if console.policy_file is not None:
+        try:
+            current = await asyncio.to_thread(read_policy_text, console.policy_file)
+        except (OSError, UnicodeDecodeError):
+            unreadable = True
+    context = _base(request) | {
+        "policy": console.policy,
+        "audit": audit,
+        "editable": current is not None,
+        "unreadable": unreadable,
+        "policy_text": draft if draft is not None else (current.text if current else ""),
+        "policy_digest": current.digest if current else "",
+        "problems": problems or [],
+        "stale": stale,
+        "saved": saved,
+    }
+    return render("console/settings.html", request, context, status=status)
+
+
+@requires(Role.ADMIN)
+async def settings_policy_save(request: web.Request) -> web.StreamResponse:
+    """Validate, write atomically (keeping `.bak`), apply at once, audit the changed keys."""
+    console, session = console_of(request), session_of(request)
+    if console.policy_file is None or console.apply_policy is None:
+        raise web.HTTPConflict(text="the policy file cannot be edited here")
+    form = await request.post()
+    raw = form.get("policy")
+    text = raw.replace("\r\n", "\n") if isinstance(raw, str) else ""
+    async with console.policy_lock:
+        before = console.policy
+        try:
+            policy = await save_policy(console.policy_file, text, _field(form, "digest"))
+        except PolicyChangedError:
+            return await _settings(request, draft=text, stale=True, status=400)
+        except PolicyFileError as refused:
+            return await _settings(request, draft=text, problems=refused.problems, status=400)
+        console.apply_policy(policy)
+        now = console.clock.now()
+        async with console.db.transaction() as tx:
+            await tx.audit.record(
+                session.actor,
+                "settings.policy",
+                "policy",
+                {"changed": changed_keys(before, policy)},
+                now=now,
+            )
+    raise web.HTTPSeeOther("/console/settings?saved=1")
 
 
 # ---------------------------------------------------------------------------------- helpers
@@ -380,6 +446,7 @@ def _base(request: web.Request) -> dict[str, Any]:
         "is_admin": at_least(session.agent.role, Role.ADMIN),
         "brl": brl,
         "mask": mask_documents,
+        "number": lambda value: format_decimal(value, locale=locale_for(request)),
         "local": lambda moment: moment.astimezone(console_of(request).policy.contact.zone),
     }
 
@@ -440,5 +507,6 @@ def console_routes() -> list[web.AbstractRouteDef]:
         web.post("/canned", canned_save),
         web.post("/canned/{rid:\\d+}/delete", canned_delete),
         web.get("/settings", settings_page),
+        web.post("/settings/policy", settings_policy_save),
         web.get("/ws", console_socket),
     ]
