@@ -46,6 +46,11 @@ async def add_agent(
     return agent_id
 
 
+async def email_taken(db: Database, email: str) -> bool:
+    async with db.transaction(write=False) as tx:
+        return await tx.agents.by_email(email) is not None
+
+
 async def authenticate(db: Database, email: str, password: str, now: datetime) -> LoginResult:
     async with db.transaction() as tx:
         agent = await tx.agents.by_email(email)

@@ -18,6 +18,7 @@ from bot.channels.whatsapp.window import window_open
 from bot.clock import Clock
 from bot.notify import Notifier
 from bot.service import ConversationService
+from bot.web.console.i18n import Text
 from bot.web.console.queue import OPEN_STATUSES, local_today
 from bot.web.console.sessions import AgentSession
 from dialogs.flow.context import ChosenPlan
@@ -41,7 +42,14 @@ DEBT_MARKS = frozenset({"disputed", "paid"})
 
 
 class ActionRefusedError(Exception):
-    """The action cannot be done; the message is shown to the agent as is."""
+    """The action cannot be done; `text` tells the agent why, in the agent's language.
+
+    Raise it with an English msgid from the console catalog and its `%(name)s` values:
+    `ActionRefusedError("Plan not allowed for %(who)s.", who=name)`."""
+
+    def __init__(self, msgid: str, **params: object) -> None:
+        self.text = Text(msgid, params)
+        super().__init__(str(self.text))
 
 
 @dataclass
@@ -69,9 +77,9 @@ class Console:
         async with self.db.transaction() as tx:
             escalation = await tx.escalations.get(escalation_id)
             if escalation is None:
-                raise ActionRefusedError("Este atendimento não existe mais.")
+                raise ActionRefusedError("This chat no longer exists.")
             if not await tx.escalations.claim(escalation_id, session.agent.id, now=now):
-                raise ActionRefusedError("Outra pessoa já assumiu este atendimento.")
+                raise ActionRefusedError("Someone else already took this chat.")
             await tx.audit.record(
                 session.actor, "escalation.claim", f"escalation:{escalation_id}", now=now
             )
@@ -84,14 +92,15 @@ class Console:
     async def reply(self, session: AgentSession, conversation_id: int, text: str) -> None:
         text = text.strip()
         if not text:
-            raise ActionRefusedError("Escreva uma mensagem antes de enviar.")
+            raise ActionRefusedError("Write a message before sending.")
         if len(text) > MAX_REPLY:
-            raise ActionRefusedError(f"A mensagem passa de {MAX_REPLY} caracteres.")
+            raise ActionRefusedError(
+                "The message is longer than %(count)s characters.", count=MAX_REPLY
+            )
         conv = await self.owned(session, conversation_id, "reply", {"chars": len(text)})
         if conv.channel == ChannelName.WHATSAPP.value and _window_closed(conv, self.clock.now()):
             raise ActionRefusedError(
-                "A janela de 24 h do WhatsApp está fechada: só é possível enviar um modelo"
-                " aprovado."
+                "The 24-hour WhatsApp window is closed: only an approved template can be sent."
             )
         await self.handle_event(conv, AgentSays(text, session.agent.name))
 
@@ -109,18 +118,18 @@ class Console:
         now = self.clock.now()
         today = local_today(self.policy, now)
         if payment_channel is not None and payment_channel not in self.policy.channels.payment:
-            raise ActionRefusedError("Meio de pagamento não habilitado na política.")
+            raise ActionRefusedError("This payment method is not enabled in the policy.")
         due = first_due or today + timedelta(days=self.policy.offers.first_due_max_days)
         if due < today:
-            raise ActionRefusedError("A primeira parcela não pode vencer no passado.")
+            raise ActionRefusedError("The first installment cannot be due in the past.")
         async with self.db.transaction(write=False) as tx:
             conv = await _conversation(tx, conversation_id)
             total = await _open_total(tx, conv, self.policy, today)
         if total <= 0:
-            raise ActionRefusedError("Não há dívida em aberto para negociar.")
+            raise ActionRefusedError("There is no open debt to negotiate.")
         discounted = discounted_total(total, extra_discount_percent)
         if count < 1 or discounted <= 0:
-            raise ActionRefusedError("Plano inválido.")
+            raise ActionRefusedError("Invalid plan.")
         plan = build_plan(
             discounted,
             count,
@@ -131,8 +140,8 @@ class Console:
         )
         if not agent_plan_allowed(plan, extra_discount_percent, self.policy, session.agent.role):
             raise ActionRefusedError(
-                "Esse plano passa da sua alçada (parcelas, desconto ou parcela mínima);"
-                " peça a um supervisor."
+                "This plan is beyond your authority (installments, discount or minimum"
+                " installment); ask a supervisor."
             )
         chosen = ChosenPlan(
             count=plan.count,
@@ -161,7 +170,8 @@ class Console:
         today = local_today(self.policy, now)
         if not today <= due <= today + timedelta(days=self.policy.offers.promise_max_days):
             raise ActionRefusedError(
-                f"A data precisa estar entre hoje e {self.policy.offers.promise_max_days} dias."
+                "The date must be between today and %(days)s days from now.",
+                days=self.policy.offers.promise_max_days,
             )
         detail = {"due": due.isoformat(), "amount_cents": amount_cents}
         conv = await self.owned(session, conversation_id, "promise_to_pay", detail)
@@ -183,7 +193,7 @@ class Console:
         self, session: AgentSession, conversation_id: int, debt_id: int, status: str, note: str
     ) -> None:
         if status not in DEBT_MARKS:
-            raise ActionRefusedError("Situação inválida.")
+            raise ActionRefusedError("Invalid status.")
         now = self.clock.now()
         async with self.db.transaction() as tx:
             conv = await self.owned_in(tx, session, conversation_id)
@@ -191,7 +201,7 @@ class Console:
                 await tx.debtors.debts(conv.debtor_id, include_paid=True) if conv.debtor_id else []
             )
             if debt_id not in {d.id for d in debts}:
-                raise ActionRefusedError("Essa dívida não é deste cliente.")
+                raise ActionRefusedError("This debt does not belong to this customer.")
             await tx.debtors.set_debt_status([debt_id], status, now=now)
             await tx.audit.record(
                 session.actor,
@@ -217,9 +227,9 @@ class Console:
             target = await tx.agents.get(agent_id)
             escalation = await tx.escalations.active_for_conversation(conversation_id)
             if target is None or not target.active:
-                raise ActionRefusedError("Agente não encontrado.")
+                raise ActionRefusedError("Agent not found.")
             if escalation is None or not await tx.escalations.reassign(escalation.id, agent_id):
-                raise ActionRefusedError("Só um atendimento já assumido pode ser transferido.")
+                raise ActionRefusedError("Only a chat already taken can be transferred.")
             await tx.audit.record(
                 session.actor,
                 "escalation.reassign",
@@ -237,9 +247,9 @@ class Console:
         conv = await _conversation(tx, conversation_id)
         escalation = await tx.escalations.active_for_conversation(conv.id)
         if escalation is None or escalation.status != "claimed" or conv.mode != "agent":
-            raise ActionRefusedError("Assuma o atendimento antes de agir nesta conversa.")
+            raise ActionRefusedError("Take the chat before acting on it.")
         if escalation.agent_id != session.agent.id:
-            raise ActionRefusedError("Este atendimento está com outra pessoa.")
+            raise ActionRefusedError("Someone else has this chat.")
         return conv
 
     async def owned(
@@ -281,7 +291,7 @@ class Console:
 async def _conversation(tx: UnitOfWork, conversation_id: int) -> ConversationRow:
     conv = await tx.conversations.get(conversation_id)
     if conv is None:
-        raise ActionRefusedError("Conversa não encontrada.")
+        raise ActionRefusedError("Chat not found.")
     return conv
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from bot.channels.whatsapp.window import window_open
 from bot.i18n import format_param
+from bot.web.console.i18n import N_, Text
 from bot.web.console.queue import OPEN_STATUSES, REASON_LABELS, local_today
 from bot.web.console.roles import sees_every_chat
 from bot.web.console.sessions import AgentSession
@@ -20,14 +21,14 @@ from dialogs.negotiation.policy import Policy, WhatsAppTemplate
 from storage import UnitOfWork
 from storage.rows import ConversationRow, EscalationRow, MessageRow
 
-# Where an agent may hand the chat back, in the order offered (label in Portuguese).
+# Where an agent may hand the chat back, in the order offered (label: a catalog msgid).
 RESUME_POINTS: tuple[tuple[str, str], ...] = (
-    (State.BALANCE.value, "Menu do saldo (como prefere resolver)"),
-    (State.CHOOSING_PLAN.value, "Opções de parcelamento"),
-    (State.CHOOSING_CHANNEL.value, "Escolha do meio de pagamento"),
-    (State.PROMISING.value, "Combinar uma data de pagamento"),
-    (State.AGREEMENT_ACTIVE.value, "Menu do acordo (2ª via, saldo)"),
-    (State.NEW.value, "Recomeçar do início (nova verificação)"),
+    (State.BALANCE.value, N_("Balance menu (how they prefer to settle)")),
+    (State.CHOOSING_PLAN.value, N_("Installment options")),
+    (State.CHOOSING_CHANNEL.value, N_("Choice of payment method")),
+    (State.PROMISING.value, N_("Agree on a payment date")),
+    (State.AGREEMENT_ACTIVE.value, N_("Agreement menu (copy of the bill, balance)")),
+    (State.NEW.value, N_("Start over (new verification)")),
 )
 # Templates an agent can send outside the WhatsApp window with values the console knows.
 FILLABLE_PARAMS = frozenset({"name", "creditor"})
@@ -61,7 +62,7 @@ class ChatView:
     masked_cpf: str = ""
     verified: bool = False
     debts: list[DebtLine] = field(default_factory=list)
-    offers: list[str] = field(default_factory=list)
+    offers: list[Text] = field(default_factory=list)
     window_closed: bool = False
     templates: list[WhatsAppTemplate] = field(default_factory=list)
     owner_name: str = ""
@@ -156,22 +157,51 @@ async def _fill_debtor(
         )
     for agreement in await tx.agreements.for_debtor(debtor_id):
         view.offers.append(
-            f"Acordo #{agreement.id} ({agreement.status}): {brl(agreement.total_cents)}"
-            f" por {agreement.payment_channel}"
+            Text(
+                "Agreement #%(id)s (%(status)s): %(total)s by %(channel)s",
+                {
+                    "id": agreement.id,
+                    "status": agreement.status,
+                    "total": brl(agreement.total_cents),
+                    "channel": agreement.payment_channel,
+                },
+            )
         )
 
 
-def _offers(context: Context) -> list[str]:
-    lines: list[str] = []
+def _offers(context: Context) -> list[Text]:
+    lines: list[Text] = []
     if context.plan is not None:
         plan = context.plan
-        kind = "à vista" if plan.cash else f"{plan.count}x de {brl(plan.installment_cents)}"
-        lines.append(f"Escolhido no bot: {kind} (total {brl(plan.total_cents)})")
+        if plan.cash:
+            lines.append(
+                Text(
+                    "Chosen in the bot: in cash (total %(total)s)", {"total": brl(plan.total_cents)}
+                )
+            )
+        else:
+            lines.append(
+                Text(
+                    "Chosen in the bot: %(count)sx of %(installment)s (total %(total)s)",
+                    {
+                        "count": plan.count,
+                        "installment": brl(plan.installment_cents),
+                        "total": brl(plan.total_cents),
+                    },
+                )
+            )
     if context.proposed_plan is not None:
         plan = context.proposed_plan
-        lines.append(f"Proposto pelo bot: {plan.count}x de {brl(plan.installment_cents)}")
+        lines.append(
+            Text(
+                "Proposed by the bot: %(count)sx of %(installment)s",
+                {"count": plan.count, "installment": brl(plan.installment_cents)},
+            )
+        )
     if context.offer_revisits:
-        lines.append(f"Opções de parcelamento mostradas {context.offer_revisits} vez(es)")
+        lines.append(
+            Text("Installment options shown %(count)s time(s)", {"count": context.offer_revisits})
+        )
     return lines
 
 

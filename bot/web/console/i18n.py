@@ -8,6 +8,8 @@ the browser's `Accept-Language`; Portuguese (Brazil) when nothing better matches
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import cache
 from io import BytesIO
 from pathlib import Path
@@ -27,6 +29,29 @@ DEFAULT_LOCALE = "pt_BR"
 HTML_LANG = {"pt_BR": "pt-BR", "en": "en"}
 TRANSLATIONS_KEY = "console_translations"
 MAX_ACCEPT_LANGUAGE = 512
+
+
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention extractors look for
+    """Mark an English msgid in Python code; it is translated where the agent's locale is known."""
+    return message
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """Console text not yet translated: an English msgid and its `%(name)s` values.
+
+    Python code decides *what* to say without knowing *who* reads it; the page renders it
+    in the agent's language (`translate`, or the `|t` filter in templates)."""
+
+    msgid: str
+    params: Mapping[str, object] = field(default_factory=dict)
+
+    def render(self, translations: Translations) -> str:
+        text = translations.gettext(self.msgid)
+        return text % dict(self.params) if self.params else text
+
+    def __str__(self) -> str:
+        return self.msgid % dict(self.params) if self.params else self.msgid
 
 
 def po_path(locale: str) -> Path:
@@ -83,6 +108,15 @@ def translations_for(request: web.Request) -> Translations:
     return catalog(locale_for(request.headers.get("Accept-Language")))
 
 
+def translate(request: web.Request, text: Text | str) -> str:
+    """`text` in the request's language (a plain str is taken as a msgid)."""
+    return _render(translations_for(request), text)
+
+
+def _render(translations: Translations, text: Text | str) -> str:
+    return text.render(translations) if isinstance(text, Text) else translations.gettext(text)
+
+
 def locale_context(request: web.Request) -> dict[str, Any]:
     """What every console template gets: the request's catalog and `<html lang>`."""
     locale = locale_for(request.headers.get("Accept-Language"))
@@ -108,14 +142,21 @@ def _ngettext(context: jinja2.runtime.Context, singular: str, plural: str, count
     return _catalog(context).ngettext(singular, plural, count)
 
 
+@jinja2.pass_context
+def _translate_filter(context: jinja2.runtime.Context, text: Text | str) -> str:
+    """`{{ item.reason_label|t }}`: a msgid or `Text` from Python, in the page's language."""
+    return _render(_catalog(context), text)
+
+
 def _catalog(context: jinja2.runtime.Context) -> Translations:
     found = context.get(TRANSLATIONS_KEY)
     return found if isinstance(found, Translations) else catalog(DEFAULT_LOCALE)
 
 
 def install(environment: jinja2.Environment) -> None:
-    """Give templates `_()`/`ngettext()` that follow each request's locale."""
+    """Give templates `_()`/`ngettext()` and the `|t` filter, following each request's locale."""
     environment.add_extension("jinja2.ext.i18n")
     environment.install_gettext_callables(  # type: ignore[attr-defined]
         _gettext, _ngettext, newstyle=True
     )
+    environment.filters["t"] = _translate_filter

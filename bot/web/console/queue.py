@@ -11,12 +11,14 @@ bottom-ranked one who has waited up to ~50 hours longer).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import Select, func, select
 
+from bot.web.console.i18n import N_
 from dialogs.flow.escalation import PRIORITY
 from dialogs.negotiation.charges import compute_charges
 from dialogs.negotiation.policy import Policy, RankingPolicy
@@ -24,16 +26,17 @@ from dialogs.ranking import RankingSignals, priority
 from storage import UnitOfWork, tables
 from storage.rows import EscalationRow
 
+# Why the chat waits, as English msgids of the console catalog (templates: `|t`).
 REASON_LABELS = {
-    "human_requested": "Pediu uma pessoa",
-    "dispute": "Contestação",
-    "already_paid": "Diz que já pagou",
-    "not_recognised": "Não reconhece a dívida",
-    "payment_mismatch": "Pagamento divergente",
-    "abuse": "Linguagem agressiva",
-    "counter_offer_outside_policy": "Contraproposta fora da política",
-    "offer_stalled": "Negociação parada",
-    "not_understood": "Bot não entendeu",
+    "human_requested": N_("Asked for a person"),
+    "dispute": N_("Dispute"),
+    "already_paid": N_("Says it is already paid"),
+    "not_recognised": N_("Does not recognise the debt"),
+    "payment_mismatch": N_("Payment mismatch"),
+    "abuse": N_("Aggressive language"),
+    "counter_offer_outside_policy": N_("Counter-offer outside the policy"),
+    "offer_stalled": N_("Negotiation stalled"),
+    "not_understood": N_("Bot did not understand"),
 }
 OPEN_STATUSES = frozenset({"open", "negotiating"})
 TIER = 10_000
@@ -54,6 +57,7 @@ class QueueItem:
 
     @property
     def reason_label(self) -> str:
+        """A catalog msgid (or the raw reason when it has no label)."""
         return REASON_LABELS.get(self.escalation.reason, self.escalation.reason)
 
 
@@ -168,6 +172,9 @@ async def load_queue(tx: UnitOfWork, policy: Policy, now: datetime) -> list[Queu
     return items
 
 
-def counts_per_reason(items: list[QueueItem]) -> list[tuple[str, int]]:
-    counted = Counter(item.reason_label for item in items)
+def counts_per_reason(
+    items: list[QueueItem], gettext: Callable[[str], str] = str
+) -> list[tuple[str, int]]:
+    """(label, how many), most frequent first; labels through `gettext` so ties sort as read."""
+    counted = Counter(gettext(item.reason_label) for item in items)
     return sorted(counted.items(), key=lambda pair: (-pair[1], pair[0]))

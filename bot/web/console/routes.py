@@ -14,12 +14,13 @@ from typing import Any
 from aiohttp import web
 from babel.numbers import format_decimal
 
-from bot.web.console.accounts import LoginOutcome, add_agent, authenticate
+from bot.web.console.accounts import LoginOutcome, add_agent, authenticate, email_taken
 from bot.web.console.actions import ActionRefusedError
 from bot.web.console.chat import brl, load_chat, mask_documents
 from bot.web.console.guard import console_of, requires, session_of
+from bot.web.console.i18n import N_, Text, render, translate, translations_for
 from bot.web.console.i18n import locale_for_request as locale_for
-from bot.web.console.i18n import render
+from bot.web.console.passwords import MIN_LENGTH
 from bot.web.console.policy_file import (
     PolicyChangedError,
     PolicyFileError,
@@ -42,6 +43,7 @@ from bot.web.console.sessions import (
     tokens_match,
 )
 from dialogs.money import to_cents
+from storage import Database
 from storage.enums import AgentRole
 from storage.repositories.canned import SqlCannedResponses
 
@@ -59,8 +61,10 @@ async def login_page(request: web.Request) -> web.StreamResponse:
 
 
 def _login(request: web.Request, *, error: str, status: int) -> web.StreamResponse:
+    """The login page; `error` is a catalog msgid ("" for none)."""
     token = new_login_csrf()
-    response = render("console/login.html", request, {"csrf": token, "error": error}, status=status)
+    context = {"csrf": token, "error": translate(request, error) if error else ""}
+    response = render("console/login.html", request, context, status=status)
     response.set_cookie(
         LOGIN_CSRF_COOKIE,
         token,
@@ -84,11 +88,11 @@ async def login(request: web.Request) -> web.StreamResponse:
     if result.outcome is LoginOutcome.LOCKED:
         return _login(
             request,
-            error="Muitas tentativas erradas. Por segurança, tente de novo em alguns minutos.",
+            error=N_("Too many wrong attempts. For safety, try again in a few minutes."),
             status=429,
         )
     if result.agent is None:
-        return _login(request, error="E-mail ou senha incorretos.", status=401)
+        return _login(request, error=N_("Wrong e-mail or password."), status=401)
     token, _ = await open_session(console.db, result.agent.id, console.clock.now())
     response = web.HTTPSeeOther("/console")
     set_session_cookie(response, token, secure=console.secure_cookies)
@@ -130,7 +134,7 @@ async def _page(
         agents = await tx.agents.list_all() if at_least(session.agent.role, Role.SUPERVISOR) else []
     context = _base(request) | {
         "queue": queue,
-        "counts": counts_per_reason(queue),
+        "counts": counts_per_reason(queue, translations_for(request).gettext),
         "chat": chat,
         "canned": canned,
         "agents": [a for a in agents if a.active],
@@ -156,7 +160,8 @@ async def queue_fragment(request: web.Request) -> web.StreamResponse:
     console = console_of(request)
     async with console.db.transaction(write=False) as tx:
         queue = await load_queue(tx, console.policy, console.clock.now())
-    context = _base(request) | {"queue": queue, "counts": counts_per_reason(queue)}
+    counts = counts_per_reason(queue, translations_for(request).gettext)
+    context = _base(request) | {"queue": queue, "counts": counts}
     return render("console/_queue.html", request, context)
 
 
@@ -181,7 +186,7 @@ async def claim(request: web.Request) -> web.StreamResponse:
     try:
         conversation_id = await console.claim(session, _int(request.match_info["eid"]))
     except ActionRefusedError as refused:
-        return await _page(request, None, notice=str(refused), status=409)
+        return await _page(request, None, notice=translate(request, refused.text), status=409)
     raise web.HTTPSeeOther(f"/console/c/{conversation_id}")
 
 
@@ -233,17 +238,17 @@ async def _send_template(request: web.Request, cid: int, key: str) -> None:
     console, session = console_of(request), session_of(request)
     template = console.policy.template(key)
     if template is None:
-        raise ActionRefusedError("Modelo desconhecido.")
+        raise ActionRefusedError("Unknown template.")
     async with console.db.transaction(write=False) as tx:
         chat = await load_chat(tx, cid, session, console.policy, console.clock.now())
     if chat is None or not chat.can_act:
-        raise ActionRefusedError("Assuma o atendimento antes de agir nesta conversa.")
+        raise ActionRefusedError("Take the chat before acting on it.")
     values = {
         "name": chat.debtor_name.split()[0].title() if chat.debtor_name else "",
         "creditor": console.policy.creditor.name,
     }
     if not set(template.params) <= set(values):
-        raise ActionRefusedError("Este modelo precisa de dados que o console não preenche.")
+        raise ActionRefusedError("This template needs data the console does not fill in.")
     params = tuple(values[name] for name in template.params)
     conv = await console.owned(session, cid, "template", {"template": key})
     await console.handle_event(
@@ -259,7 +264,8 @@ def chat_action(kind: str) -> Any:
         try:
             await _chat_action(request, form, kind)
         except ActionRefusedError as refused:
-            return await _page(request, cid, notice=str(refused), status=409)
+            notice = translate(request, refused.text)
+            return await _page(request, cid, notice=notice, status=409)
         raise web.HTTPSeeOther(f"/console/c/{cid}")
 
     handler.__name__ = f"chat_{kind}"
@@ -278,7 +284,7 @@ async def _agents(request: web.Request, *, notice: str, status: int = 200) -> we
     console = console_of(request)
     async with console.db.transaction(write=False) as tx:
         agents = await tx.agents.list_all()
-    context = _base(request) | {"agents": agents, "notice": notice}
+    context = _base(request) | {"agents": agents, "notice": notice, "min_password": MIN_LENGTH}
     return render("console/agents.html", request, context, status=status)
 
 
@@ -289,7 +295,12 @@ async def agents_add(request: web.Request) -> web.StreamResponse:
     role = _field(form, "role") or AgentRole.AGENT.value
     if role == AgentRole.ADMIN.value and not at_least(session.agent.role, Role.ADMIN):
         raise web.HTTPForbidden(text="only admins create admins")
+    if role not in {r.value for r in AgentRole}:
+        raise web.HTTPBadRequest(text="unknown role")
     now = console.clock.now()
+    refusal = await _new_agent_refusal(console.db, _field(form, "email"), _field(form, "password"))
+    if refusal:
+        return await _agents(request, notice=translate(request, refusal), status=400)
     try:
         agent_id = await add_agent(
             console.db,
@@ -299,11 +310,23 @@ async def agents_add(request: web.Request) -> web.StreamResponse:
             _field(form, "password"),
             now=now,
         )
-    except ValueError as error:
-        return await _agents(request, notice=str(error), status=400)
+    except ValueError:  # the same e-mail created meanwhile
+        notice = translate(request, N_("An agent with this e-mail already exists."))
+        return await _agents(request, notice=notice, status=400)
     async with console.db.transaction() as tx:
         await tx.audit.record(session.actor, "agent.add", f"agent:{agent_id}", {"role": role})
     raise web.HTTPSeeOther("/console/agents")
+
+
+async def _new_agent_refusal(db: Database, email: str, password: str) -> Text | None:
+    """Why the supervisor's new account cannot be created, in words for the page."""
+    if len(password) < MIN_LENGTH:
+        return Text(
+            "The initial password needs at least %(count)s characters.", {"count": MIN_LENGTH}
+        )
+    if await email_taken(db, email):
+        return Text("An agent with this e-mail already exists.")
+    return None
 
 
 @requires(Role.SUPERVISOR)
@@ -467,9 +490,9 @@ def _decimal(raw: str) -> Decimal:
     try:
         value = Decimal(raw.replace(",", "."))
     except InvalidOperation:
-        raise ActionRefusedError("Número inválido.") from None
+        raise ActionRefusedError("Invalid number.") from None
     if not value.is_finite() or value < 0:
-        raise ActionRefusedError("Número inválido.")
+        raise ActionRefusedError("Invalid number.")
     return value
 
 
@@ -477,7 +500,7 @@ def _date(raw: str) -> date:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise ActionRefusedError("Data inválida.") from None
+        raise ActionRefusedError("Invalid date.") from None
 
 
 def console_routes() -> list[web.AbstractRouteDef]:

@@ -1,6 +1,7 @@
 // Quita agent console: live refresh over WebSocket, new-escalation alerts, canned responses.
 // No inline script (CSP). Server-rendered fragments are already escaped by Jinja; debtor text
-// is never interpreted as HTML here.
+// is never interpreted as HTML here. Words shown to the agent come from the page (data-
+// attributes rendered from the console catalog in the agent's language).
 "use strict";
 (function () {
   const main = document.querySelector("main.inbox");
@@ -8,6 +9,8 @@
   const transcriptBox = document.getElementById("transcript");
   const current = main ? main.dataset.conversation : undefined;
   const ding = new Audio("/static/console-ding.wav");
+  const words = document.body.dataset;
+  const title = document.title;
   let known = escalationIds(document);
   let retry = 500;
 
@@ -25,9 +28,10 @@
   function alertNew(count) {
     ding.play().catch(() => {});
     if ("Notification" in window && Notification.permission === "granted") {
-      new Notification("Quita", { body: count === 1 ? "Novo atendimento na fila" : count + " novos atendimentos na fila" });
+      const body = count === 1 ? words.alertOne : (words.alertMany || "").replace("{count}", String(count));
+      new Notification("Quita", { body: body });
     }
-    document.title = "(" + count + ") Quita · Console";
+    document.title = "(" + count + ") " + title;
   }
 
   async function refreshQueue() {
