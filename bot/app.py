@@ -15,6 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot import outbound_media
 from bot.channels.webchat import WebchatHub, WebchatSender
 from bot.clock import Clock, SystemClock
 from bot.outbox import ChannelLimits, OutboxWorker, RetryPolicy
@@ -87,7 +88,7 @@ def build(
 ) -> Quita:
     clock = clock or SystemClock()
     policy = policy or read_policy(settings.quita_policy_file)
-    db = Database(settings.quita_database_url)
+    db = Database(settings.quita_database_url, pool_size=settings.quita_database_pool_size)
     service = ConversationService(db, policy, clock)
     hub = WebchatHub()
     default_limits = {
@@ -156,6 +157,7 @@ async def serve(quita: Quita, stop: asyncio.Event, *, ready: asyncio.Event | Non
         await runner.cleanup()
         worker_stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await outbound_media.shutdown()  # after the outbox, which may still draw a QR
         await quita.db.dispose()
 
 

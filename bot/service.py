@@ -37,6 +37,7 @@ from dialogs.flow.events import (
     StartRequested,
     TextReceived,
 )
+from dialogs.flow.snapshots import DebtorSnapshot
 from dialogs.negotiation.policy import Policy
 from storage import ConversationRow, Database, UnitOfWork
 
@@ -155,13 +156,19 @@ class ConversationService:
                 context = context.with_locale(inbound.locale)
             state = State(conv.state)
             pending: list[Event] = [event]
+            snapshot: DebtorSnapshot | None = None
             for _ in range(MAX_FOLLOW_UPS):
                 if not pending:
                     break
                 current = pending.pop(0)
                 debtor_id = effects.conversation.debtor_id
                 if debtor_id is not None:
-                    context = context.with_debtor(await tx.debtors.snapshot(debtor_id))
+                    # Read once per event, again only when a step linked another debtor or
+                    # an effect changed this one's debts or agreements.
+                    changed = effects.take_debtor_changed()
+                    if snapshot is None or snapshot.debtor_id != debtor_id or changed:
+                        snapshot = await tx.debtors.snapshot(debtor_id)
+                    context = context.with_debtor(snapshot)
                 transition = step(state, context, current, policy, now)
                 state, context = transition.state, transition.context
                 for action in transition.actions:

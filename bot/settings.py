@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     )
 
     quita_database_url: str = "sqlite+aiosqlite:///./quita.db"
+    quita_database_pool_size: Annotated[int, Field(ge=1, le=1000)] = 8  # PostgreSQL only
     quita_http_host: str = "127.0.0.1"
     quita_http_port: Annotated[int, Field(ge=0, le=65535)] = 8080  # 0: any free port
     quita_public_url: AnyHttpUrl | None = None

@@ -8,7 +8,9 @@
 PostgreSQL: an asyncpg connection from the pool per transaction. SQLite: a pysqlite
 connection driven inline (see `storage.connection`); write transactions start with
 `BEGIN IMMEDIATE` and, within one process, queue on an asyncio lock, so SQLite never has
-to arbitrate between this process's own writers.
+to arbitrate between this process's own writers. Automatic WAL checkpoints are off for those
+connections (they would run inside a commit, on the event loop); `WalCheckpointer` copies
+the WAL back into the database file from a worker thread instead.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage import interfaces
+from storage.checkpoint import WalCheckpointer
 from storage.connection import Executor, InlineConnection
 from storage.engine import (
     BUSY_TIMEOUT_MS,
@@ -96,15 +99,23 @@ class Database:
     used by `transaction()` on SQLite).
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, pool_size: int | None = None) -> None:
+        """`pool_size`: PostgreSQL connections (default `storage.engine.POSTGRES_POOL_SIZE`)."""
         self.url = url
         self.dialect = dialect_of(url)
-        self.engine: AsyncEngine = create_engine(url)
+        pool = {"pool_size": pool_size} if pool_size and self.dialect == "postgresql" else {}
+        self.engine: AsyncEngine = create_engine(url, **pool)
         self._inline: Engine | None = None
         self._sqlite_writer: asyncio.Lock | None = None
+        self._checkpointer: WalCheckpointer | None = None
         if self.dialect == "sqlite":
-            self._inline = create_inline_sqlite_engine(url)
             self._sqlite_writer = asyncio.Lock()
+            path = WalCheckpointer.database_path(url)
+            if path is not None:
+                self._checkpointer = WalCheckpointer(path)
+            self._inline = create_inline_sqlite_engine(
+                url, auto_checkpoint=self._checkpointer is None
+            )
 
     @asynccontextmanager
     async def transaction(self, *, write: bool = True) -> AsyncIterator[UnitOfWork]:
@@ -118,8 +129,12 @@ class Database:
                 yield UnitOfWork(connection, self.dialect)
             return
         if write and self._sqlite_writer is not None:
-            async with self._sqlite_writer, self._sqlite(self._inline, write=True) as tx:
-                yield tx
+            async with self._sqlite_writer:
+                async with self._sqlite(self._inline, write=True) as tx:
+                    yield tx
+                checkpointer = self._checkpointer
+                if checkpointer is not None and checkpointer.truncate_due:
+                    await checkpointer.truncate()  # still holding the writer lock
         else:
             async with self._sqlite(self._inline, write=False) as tx:
                 yield tx
@@ -134,6 +149,8 @@ class Database:
             raise
         else:
             connection.commit()
+            if write and self._checkpointer is not None:
+                self._checkpointer.committed()
         finally:
             connection.close()
 
@@ -162,6 +179,8 @@ class Database:
             await tx.connection.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
+        if self._checkpointer is not None:
+            await self._checkpointer.close()
         await self.engine.dispose()
         if self._inline is not None:
             self._inline.dispose()

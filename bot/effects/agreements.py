@@ -29,6 +29,7 @@ async def create_agreement(action: CreateAgreement, fx: EffectContext) -> Event 
         discount_cents=action.discount_cents,
         now=fx.now,
     )
+    fx.debtor_changed = True
     return None
 
 
@@ -61,4 +62,5 @@ async def send_payment_instructions(
 @handles(ChangePaymentChannel)
 async def change_payment_channel(action: ChangePaymentChannel, fx: EffectContext) -> Event | None:
     await fx.tx.agreements.set_payment_channel(action.agreement_id, action.payment_channel)
+    fx.debtor_changed = True
     return None

@@ -40,6 +40,9 @@ class EffectContext:
     escalated: bool = False
     closed: bool = False
     created_agreement: int | None = None
+    # Set by handlers that write the debtor's debts or agreements: the service re-reads the
+    # debtor snapshot before the next dialog step only then.
+    debtor_changed: bool = False
 
     def say(self, message: OutboundMessage, author: str = "bot") -> None:
         self.outbound.append((message, author))
@@ -101,6 +104,11 @@ class Effects:
 
     def say(self, message: OutboundMessage, author: str = "bot") -> None:
         self._state.say(message, author)
+
+    def take_debtor_changed(self) -> bool:
+        """Whether an effect changed the debtor's data since the last call (then resets)."""
+        changed, self._state.debtor_changed = self._state.debtor_changed, False
+        return changed
 
     def mode_after(self, mode: str, event: Event) -> str:
         """The conversation's mode after this event: who is expected to talk next."""

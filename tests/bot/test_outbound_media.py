@@ -1,0 +1,55 @@
+"""PIX QR images are drawn in a worker process and still scan back to the payload."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator
+from decimal import Decimal
+
+import pytest
+from PIL import Image
+from pyzbar.pyzbar import decode
+
+from bot import outbound_media
+from bot.channels.base import OutboundMessage
+from bot.payments.pix import PixCharge, build_brcode, txid_for
+
+
+def _scan(png: bytes) -> list[str]:
+    return [symbol.data.decode("utf-8") for symbol in decode(Image.open(io.BytesIO(png)))]
+
+
+def _payload(n: int) -> str:
+    """A payload no other test drew, so the cache cannot answer for the worker."""
+    charge = PixCharge(
+        "+5511998765432", "Loja Exemplo", "Campinas", Decimal("89.90"), txid_for(9000 + n, 1)
+    )
+    return build_brcode(charge)
+
+
+@pytest.fixture
+async def drawing() -> AsyncIterator[None]:
+    yield
+    await outbound_media.shutdown()  # no worker process outlives the test
+
+
+async def test_qr_drawn_in_the_worker_process_scans_to_the_payload(
+    drawing: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    payload = _payload(1)
+
+    message = await outbound_media.materialize(OutboundMessage(text="Pix", qr_payload=payload))
+
+    assert message.image_png is not None
+    assert _scan(message.image_png) == [payload]
+    assert not [r for r in caplog.records if "QR process pool" in r.getMessage()]  # no fallback
+
+
+async def test_drawing_works_again_after_the_app_stopped_the_pool(drawing: None) -> None:
+    first, second = _payload(2), _payload(3)
+    assert _scan(await outbound_media.qr_image_async(first)) == [first]
+
+    await outbound_media.shutdown()
+
+    assert _scan(await outbound_media.qr_image_async(second)) == [second]
+    assert outbound_media.qr_image(second) == await outbound_media.qr_image_async(second)
