@@ -146,7 +146,7 @@ class ConversationService:
             effects = Effects(tx, conv, policy, now)
             if isinstance(event, AgentSays):
                 # Agents talk to the debtor directly; the dialog neither sees nor answers it.
-                effects.say(self._agent_message(event), author="agent")
+                effects.say(agent_message(event, policy), author="agent")
                 await tx.conversations.save(conv, now=now)
                 replies = await effects.flush()
                 return HandleResult(conv.id, replies=replies, state=conv.state)
@@ -194,16 +194,6 @@ class ConversationService:
             replies,
         )
         return HandleResult(conv.id, replies=replies, state=conv.state)
-
-    def _agent_message(self, event: AgentSays) -> OutboundMessage:
-        """Free text, or an approved template when the agent picked one (WhatsApp window)."""
-        template = self._policy.template(event.template_key) if event.template_key else None
-        if template is None:
-            return OutboundMessage(text=event.text)
-        return OutboundMessage(
-            text=event.text,
-            template=Template(template.name, template.language, event.template_params),
-        )
 
     async def _load_or_create(
         self, tx: UnitOfWork, inbound: Inbound, now: datetime
@@ -253,3 +243,14 @@ class ConversationService:
             now=inbound.received_at if inbound.message_id else now,
         )
         return stored is not None
+
+
+def agent_message(event: AgentSays, policy: Policy) -> OutboundMessage:
+    """Free text, or an approved template when the agent picked one (WhatsApp window)."""
+    template = policy.template(event.template_key) if event.template_key else None
+    if template is None:
+        return OutboundMessage(text=event.text)
+    return OutboundMessage(
+        text=event.text,
+        template=Template(template.name, template.language, event.template_params),
+    )
