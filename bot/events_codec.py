@@ -16,15 +16,15 @@ from dialogs.flow.events import (
     TextReceived,
 )
 
-DEBTOR_EVENT_TYPES = (TextReceived, ButtonPressed, MediaReceived, StartRequested)
+# Who speaks: the service keeps the WhatsApp window and agent silence by these two sets.
+DEBTOR_EVENTS = (TextReceived, ButtonPressed, MediaReceived, StartRequested)
+AGENT_EVENTS = (AgentClaimed, AgentReleased, AgentClosed, AgentSays, AgentProposedPlan)
 
 
 def inbound_author(event: Event) -> str:
-    if isinstance(event, DEBTOR_EVENT_TYPES):
+    if isinstance(event, DEBTOR_EVENTS):
         return "debtor"
-    if isinstance(
-        event, AgentClaimed | AgentReleased | AgentClosed | AgentSays | AgentProposedPlan
-    ):
+    if isinstance(event, AGENT_EVENTS):
         return "agent"
     return "system"
 

@@ -6,13 +6,18 @@ Tokens use the Telegram deep-link alphabet (A–Z a–z 0–9 _ -) and stay unde
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from bot.effects.conversation import hash_token
 from storage import UnitOfWork
 
 DEFAULT_TTL = timedelta(days=30)
+
+
+def hash_token(token: str) -> str:
+    """What storage keeps of a token: its SHA-256 hex (the raw token only lives in the link)."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def new_token() -> str:

@@ -21,7 +21,7 @@ from concurrent.futures import BrokenExecutor, ProcessPoolExecutor
 from bot.channels.base import OutboundMessage
 from bot.payments.qr import qr_png
 
-__all__ = ["materialize", "materialize_now", "qr_image", "qr_image_async", "shutdown"]
+__all__ = ["materialize", "qr_image", "qr_image_async", "shutdown"]
 
 log = logging.getLogger(__name__)
 
@@ -137,10 +137,3 @@ async def materialize(message: OutboundMessage) -> OutboundMessage:
         return message
     png = await qr_image_async(message.qr_payload)
     return dataclasses.replace(message, image_png=png)
-
-
-def materialize_now(message: OutboundMessage) -> OutboundMessage:
-    """Synchronous variant for rare paths (web chat history of a reconnecting tab)."""
-    if message.qr_payload is None or message.image_png is not None:
-        return message
-    return dataclasses.replace(message, image_png=qr_image(message.qr_payload))

@@ -20,22 +20,20 @@ from bot.channels.base import ChannelName, Inbound, OutboundMessage, Template
 from bot.clock import Clock
 from bot.effects import Effects
 from bot.effects.intake import ingest
-from bot.events_codec import describe_inbound, inbound_author, inbound_text
+from bot.events_codec import (
+    AGENT_EVENTS,
+    DEBTOR_EVENTS,
+    describe_inbound,
+    inbound_author,
+    inbound_text,
+)
 from bot.locks import KeyedLocks
 from bot.notify import Notifier
 from dialogs.documents import phone_variants
 from dialogs.flow import Context, State, initial_context, step
 from dialogs.flow.events import (
-    AgentClaimed,
-    AgentClosed,
-    AgentProposedPlan,
-    AgentReleased,
     AgentSays,
-    ButtonPressed,
     Event,
-    MediaReceived,
-    StartRequested,
-    TextReceived,
 )
 from dialogs.flow.snapshots import DebtorSnapshot
 from dialogs.negotiation.policy import Policy
@@ -43,8 +41,6 @@ from storage import ConversationRow, Database, UnitOfWork
 
 log = logging.getLogger(__name__)
 
-DEBTOR_EVENTS = (TextReceived, ButtonPressed, MediaReceived, StartRequested)
-AGENT_EVENTS = (AgentClaimed, AgentReleased, AgentClosed, AgentSays, AgentProposedPlan)
 MAX_FOLLOW_UPS = 8  # lookups answered inside one call; a longer chain is a bug
 MAX_STORED_TEXT = 4096
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import replace
 
 from bot.effects.base import EffectContext, handles
+from bot.invites import hash_token
 from bot.rendering import render_reply
 from dialogs.flow.actions import (
     CloseConversation,
@@ -18,11 +18,6 @@ from dialogs.flow.actions import (
     SetOptOut,
 )
 from dialogs.flow.events import DebtorLookedUp, Event, InviteResolved
-
-
-def hash_token(token: str) -> str:
-    """Invite tokens are stored as SHA-256 hex; the raw token only lives in the link."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 @handles(Reply)

@@ -14,7 +14,7 @@ from bot.channels.webchat import WebchatHub, is_session_id, message_json, new_se
 from bot.clock import Clock
 from bot.i18n import locale_from
 from bot.outbound_codec import from_dict
-from bot.outbound_media import materialize_now
+from bot.outbound_media import materialize
 from bot.service import ConversationService
 from dialogs.flow.events import ButtonPressed, Event, StartRequested, TextReceived
 from storage import Database
@@ -36,7 +36,7 @@ async def chat_page(request: web.Request) -> web.FileResponse:
 
 
 async def history(db: Database, address: str) -> list[dict[str, Any]]:
-    async with db.transaction() as tx:
+    async with db.transaction(write=False) as tx:
         conv = await tx.conversations.by_key(ChannelName.WEBCHAT.value, address)
         if conv is None:
             return []
@@ -44,7 +44,7 @@ async def history(db: Database, address: str) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for row in rows:
         if row.direction == "out" and row.payload:
-            item = message_json(materialize_now(from_dict(row.payload)), f"m{row.id}")
+            item = message_json(await materialize(from_dict(row.payload)), f"m{row.id}")
             item["author"] = row.author
             out.append(item)
         elif row.author == "debtor":
