@@ -21,12 +21,6 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegramApi]:
-    async with FakeTelegramApi() as api:
-        yield api
-
-
-@pytest.fixture
 async def quita(database_url: str, fake: FakeTelegramApi) -> AsyncIterator[RunningQuita]:
     settings = {"telegram_bot_token": fake.token, "telegram_api_base_url": fake.base_url}
     async with running_quita(database_url, settings=settings, attach=[attach_telegram]) as q:

@@ -4,9 +4,8 @@ and 200 debtors chatting at once all get every reply, each chat in order."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
-import pytest
 from sqlalchemy import select
 
 from bot.bench import cpf_for, seed_debtors
@@ -18,12 +17,6 @@ from storage import Database, tables
 from tests.support.harness import running_quita
 
 BLOCKED = "Forbidden: bot was blocked by the user"
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegramApi]:
-    async with FakeTelegramApi() as api:
-        yield api
 
 
 def telegram_settings(fake: FakeTelegramApi) -> dict[str, str]:

@@ -20,12 +20,6 @@ PUBLIC_URL = "https://cobranca.example.com.br"
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegramApi]:
-    async with FakeTelegramApi() as api:
-        yield api
-
-
-@pytest.fixture
 async def quita(database_url: str, fake: FakeTelegramApi) -> AsyncIterator[RunningQuita]:
     settings = {
         "telegram_bot_token": fake.token,

@@ -18,17 +18,6 @@ NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegramApi]:
-    async with FakeTelegramApi() as api:
-        yield api
-
-
-@pytest.fixture
-def sink() -> RecordingSink:
-    return RecordingSink()
-
-
-@pytest.fixture
 async def channel(fake: FakeTelegramApi, sink: RecordingSink) -> AsyncIterator[TelegramChannel]:
     polling = TelegramChannel(
         token=fake.token,

@@ -23,12 +23,6 @@ CHOICES = (
 )
 
 
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegramApi]:
-    async with FakeTelegramApi() as api:
-        yield api
-
-
 def bot_for(base_url: str, token: str) -> Bot:
     return Bot(token, base_url=base_url, request=HTTPXRequest(connection_pool_size=4))
 

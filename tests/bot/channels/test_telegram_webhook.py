@@ -26,17 +26,6 @@ PUBLIC_URL = "https://quita.example.com.br"
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegramApi]:
-    async with FakeTelegramApi() as api:
-        yield api
-
-
-@pytest.fixture
-def sink() -> RecordingSink:
-    return RecordingSink()
-
-
-@pytest.fixture
 async def channel(fake: FakeTelegramApi, sink: RecordingSink) -> AsyncIterator[TelegramChannel]:
     webhook = TelegramChannel(
         token=fake.token,

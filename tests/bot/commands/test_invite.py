@@ -7,7 +7,6 @@ import csv
 import hashlib
 import io
 import re
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -32,12 +31,6 @@ SAMPLE_DEBTORS = 9  # distinct debtor ids in bot/demo/sample_debts.csv
 async def seeded(database_url: str) -> str:
     await import_debts(database_url, SAMPLE_DEBTS_CSV, today=NOW.date(), now=NOW)
     return database_url
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegramApi]:
-    async with FakeTelegramApi() as api:
-        yield api
 
 
 async def invoke(database_url: str, *args: str, **env: str) -> Result:
