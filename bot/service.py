@@ -195,6 +195,10 @@ class ConversationService:
         self, tx: UnitOfWork, inbound: Inbound, now: datetime
     ) -> ConversationRow:
         channel, address = inbound.key.channel.value, inbound.key.address
+        conv = await tx.conversations.get_for_update(channel, address)  # the row lock
+        if conv is not None:
+            return conv
+        # No row to lock yet: serialise would-be creators across processes, then look again.
         await tx.conversations.lock_key(channel, address)
         conv = await tx.conversations.get_for_update(channel, address)
         if conv is not None:
