@@ -1,20 +1,32 @@
-"""The one thing repositories need from a connection: `await conn.execute(statement)`.
+"""What repositories need from a connection: Core statements, and prepared hot statements.
 
-PostgreSQL uses SQLAlchemy's `AsyncConnection` (asyncpg). SQLite uses `InlineConnection`:
-a plain pysqlite connection called directly on the event loop. SQLite is an in-process
-library whose statements take microseconds, while aiosqlite's hand-off to a worker thread
-costs hundreds of microseconds per statement — too slow for 1,000 events/s. The only call
-that could wait (`BEGIN IMMEDIATE` while another process writes) is retried with
-`asyncio.sleep` instead of blocking the loop (see `storage.database`).
+`execute` runs any Core statement through SQLAlchemy. `fetch`, `run` and `run_many` run a
+`storage.prepared.Prepared` statement straight on the driver, inside the same transaction —
+the conversation path uses them for the handful of statements every event runs.
+
+PostgreSQL: `AsyncpgConnection` wraps SQLAlchemy's `AsyncConnection` and the asyncpg
+connection under it. SQLite: `InlineConnection`, a plain pysqlite connection called directly
+on the event loop. SQLite is an in-process library whose statements take microseconds, while
+aiosqlite's hand-off to a worker thread costs hundreds of microseconds per statement — too
+slow for 1,000 events/s. The only call that could wait (`BEGIN IMMEDIATE` while another
+process writes) is retried with `asyncio.sleep` instead of blocking the loop (see
+`storage.database`).
 """
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from sqlalchemy.engine import Connection, CursorResult, Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.util.typing import TupleAny
+
+from storage.prepared import Compiled, Prepared
+
+Params = Mapping[str, Any]
 
 
 class Executor(Protocol):
@@ -24,6 +36,18 @@ class Executor(Protocol):
     async def execute(
         self, statement: Executable, parameters: Any = None
     ) -> CursorResult[*TupleAny]: ...
+
+    async def fetch(self, statement: Prepared, params: Params) -> list[dict[str, Any]]:
+        """Rows of a SELECT (or of a DML statement's RETURNING), as dicts."""
+        ...
+
+    async def run(self, statement: Prepared, params: Params) -> int:
+        """A DML statement without RETURNING; the number of rows it touched."""
+        ...
+
+    async def run_many(self, statement: Prepared, rows: Sequence[Params]) -> None:
+        """The same DML statement once per parameter set, in one driver call."""
+        ...
 
 
 class InlineConnection:
@@ -42,3 +66,99 @@ class InlineConnection:
         self, statement: Executable, parameters: Any = None
     ) -> CursorResult[*TupleAny]:
         return self.sync.execute(statement, parameters)
+
+    def _sqlite3(self) -> sqlite3.Connection:
+        driver: sqlite3.Connection | None = self.sync.connection.driver_connection
+        if driver is None:  # pragma: no cover - an open transaction always has one
+            raise RuntimeError("SQLite connection is closed")
+        return driver
+
+    async def fetch(self, statement: Prepared, params: Params) -> list[dict[str, Any]]:
+        compiled = statement.compiled(self.sync.dialect)
+        arguments = compiled.arguments(params)
+        try:
+            raw = self._sqlite3().execute(compiled.sql, arguments)
+            rows = raw.fetchall()
+        except sqlite3.Error as error:
+            raise compiled.driver_error(error, sqlite3.Error) from error
+        return [compiled.row(row) for row in rows]
+
+    async def run(self, statement: Prepared, params: Params) -> int:
+        compiled = statement.compiled(self.sync.dialect)
+        arguments = compiled.arguments(params)
+        try:
+            cursor = self._sqlite3().execute(compiled.sql, arguments)
+        except sqlite3.Error as error:
+            raise compiled.driver_error(error, sqlite3.Error) from error
+        rowcount: int = cursor.rowcount
+        return rowcount
+
+    async def run_many(self, statement: Prepared, rows: Sequence[Params]) -> None:
+        compiled = statement.compiled(self.sync.dialect)
+        arguments = [compiled.arguments(row) for row in rows]
+        try:
+            self._sqlite3().executemany(compiled.sql, arguments)
+        except sqlite3.Error as error:
+            raise compiled.driver_error(error, sqlite3.Error) from error
+
+
+class AsyncpgConnection:
+    """SQLAlchemy's `AsyncConnection` plus direct use of the asyncpg connection under it.
+
+    SQLAlchemy's asyncpg adapter opens the database transaction lazily, on the first
+    statement it runs; a prepared statement may come first, so it opens it the same way
+    (through the adapter, which then commits or rolls back as usual).
+    """
+
+    __slots__ = ("_adapter", "_async")
+
+    def __init__(self, connection: AsyncConnection, adapter: Any) -> None:
+        self._async = connection
+        self._adapter = adapter
+
+    @classmethod
+    async def wrap(cls, connection: AsyncConnection) -> AsyncpgConnection:
+        raw = await connection.get_raw_connection()
+        return cls(connection, raw.dbapi_connection)
+
+    @property
+    def dialect(self) -> Dialect:
+        return self._async.dialect
+
+    async def execute(
+        self, statement: Executable, parameters: Any = None
+    ) -> CursorResult[*TupleAny]:
+        return await self._async.execute(statement, parameters)
+
+    async def _call(self, compiled: Compiled, method: str, *arguments: Any) -> Any:
+        """`asyncpg.Connection.<method>(sql, *arguments)` inside the transaction."""
+        adapter = self._adapter
+        try:
+            if adapter._transaction is None:
+                async with adapter._execute_mutex:
+                    if adapter._transaction is None:
+                        await adapter._start_transaction()
+            return await getattr(adapter._connection, method)(compiled.sql, *arguments)
+        except Exception as error:
+            try:
+                adapter._handle_exception(error)  # raises the DB-API form of asyncpg's error
+            except Exception as translated:
+                dbapi_error = self._async.dialect.loaded_dbapi.Error
+                raise compiled.driver_error(translated, dbapi_error) from error
+            raise  # pragma: no cover - _handle_exception always raises
+
+    async def fetch(self, statement: Prepared, params: Params) -> list[dict[str, Any]]:
+        compiled = statement.compiled(self._async.dialect)
+        rows = await self._call(compiled, "fetch", *compiled.arguments(params))
+        return [compiled.row(row) for row in rows]
+
+    async def run(self, statement: Prepared, params: Params) -> int:
+        compiled = statement.compiled(self._async.dialect)
+        status: str = await self._call(compiled, "execute", *compiled.arguments(params))
+        # asyncpg answers with the command tag, e.g. "UPDATE 1" or "INSERT 0 1".
+        count = status.rsplit(" ", 1)[-1]
+        return int(count) if count.isdigit() else 0
+
+    async def run_many(self, statement: Prepared, rows: Sequence[Params]) -> None:
+        compiled = statement.compiled(self._async.dialect)
+        await self._call(compiled, "executemany", [compiled.arguments(row) for row in rows])

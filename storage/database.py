@@ -8,7 +8,8 @@
 PostgreSQL: an asyncpg connection from the pool per transaction. SQLite: a pysqlite
 connection driven inline (see `storage.connection`); write transactions start with
 `BEGIN IMMEDIATE` and, within one process, queue on an asyncio lock, so SQLite never has
-to arbitrate between this process's own writers. Automatic WAL checkpoints are off for those
+to arbitrate between this process's own writers; queued writers share one COMMIT, each in
+its own savepoint (`storage.group_commit`). Automatic WAL checkpoints are off for those
 connections (they would run inside a commit, on the event loop); `WalCheckpointer` copies
 the WAL back into the database file from a worker thread instead.
 """
@@ -27,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage import interfaces
 from storage.checkpoint import WalCheckpointer
-from storage.connection import Executor, InlineConnection
+from storage.connection import AsyncpgConnection, Executor, InlineConnection
 from storage.engine import (
     BUSY_TIMEOUT_MS,
     WRITE_OPTION,
@@ -35,6 +36,7 @@ from storage.engine import (
     create_inline_sqlite_engine,
     dialect_of,
 )
+from storage.group_commit import GroupCommitWriter
 from storage.repositories.agents import SqlAgents, SqlSessions
 from storage.repositories.agreements import SqlAgreements
 from storage.repositories.audit import SqlAudit
@@ -106,10 +108,10 @@ class Database:
         pool = {"pool_size": pool_size} if pool_size and self.dialect == "postgresql" else {}
         self.engine: AsyncEngine = create_engine(url, **pool)
         self._inline: Engine | None = None
-        self._sqlite_writer: asyncio.Lock | None = None
+        self._sqlite_writer: GroupCommitWriter | None = None
         self._checkpointer: WalCheckpointer | None = None
         if self.dialect == "sqlite":
-            self._sqlite_writer = asyncio.Lock()
+            self._sqlite_writer = GroupCommitWriter(self._begin_write, self._after_commit)
             path = WalCheckpointer.database_path(url)
             if path is not None:
                 self._checkpointer = WalCheckpointer(path)
@@ -126,33 +128,35 @@ class Database:
         """
         if self._inline is None:
             async with self.engine.connect() as connection, connection.begin():
-                yield UnitOfWork(connection, self.dialect)
+                yield UnitOfWork(await AsyncpgConnection.wrap(connection), self.dialect)
             return
         if write and self._sqlite_writer is not None:
-            async with self._sqlite_writer:
-                async with self._sqlite(self._inline, write=True) as tx:
-                    yield tx
-                checkpointer = self._checkpointer
-                if checkpointer is not None and checkpointer.truncate_due:
-                    await checkpointer.truncate()  # still holding the writer lock
-        else:
-            async with self._sqlite(self._inline, write=False) as tx:
-                yield tx
-
-    @asynccontextmanager
-    async def _sqlite(self, engine: Engine, *, write: bool) -> AsyncIterator[UnitOfWork]:
-        connection = await self._begin_sqlite(engine, write=write)
+            async with self._sqlite_writer.transaction() as writer:
+                yield UnitOfWork(InlineConnection(writer), "sqlite")
+            return
+        reader = await self._begin_sqlite(self._inline, write=False)
         try:
-            yield UnitOfWork(InlineConnection(connection), "sqlite")
+            yield UnitOfWork(InlineConnection(reader), "sqlite")
         except BaseException:
-            connection.rollback()
+            reader.rollback()
             raise
         else:
-            connection.commit()
-            if write and self._checkpointer is not None:
-                self._checkpointer.committed()
+            reader.commit()
         finally:
-            connection.close()
+            reader.close()
+
+    async def _begin_write(self) -> Connection:
+        assert self._inline is not None
+        return await self._begin_sqlite(self._inline, write=True)
+
+    async def _after_commit(self) -> None:
+        """WAL upkeep after each SQLite commit, while this process's writer is still held."""
+        checkpointer = self._checkpointer
+        if checkpointer is None:
+            return
+        checkpointer.committed()
+        if checkpointer.truncate_due:
+            await checkpointer.truncate()
 
     async def _begin_sqlite(self, engine: Engine, *, write: bool) -> Connection:
         """Begin, waiting asynchronously (up to the busy timeout) for another process's lock."""

@@ -13,14 +13,23 @@ from typing import Any, Self
 
 from storage.types import load_json
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    """The dataclass's field names, looked up once per class (rows are built per statement)."""
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
+
 
 class _FromRow:
     """Builds the dataclass from a SQLAlchemy result row, picking the fields it declares."""
 
     @classmethod
     def from_row(cls, row: Mapping[Any, Any]) -> Self:
-        names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
-        return cls(**{name: row[name] for name in names})
+        return cls(**{name: row[name] for name in _field_names(cls)})
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +95,7 @@ class ConversationRow:
 
     @classmethod
     def from_row(cls, row: Mapping[Any, Any]) -> ConversationRow:
-        values = {f.name: row[f.name] for f in dataclasses.fields(cls)}
+        values = {name: row[name] for name in _field_names(cls)}
         values["context"] = load_json(row["context"]) or {}
         return cls(**values)
 
@@ -107,7 +116,7 @@ class MessageRow:
 
     @classmethod
     def from_row(cls, row: Mapping[Any, Any]) -> MessageRow:
-        values = {f.name: row[f.name] for f in dataclasses.fields(cls)}
+        values = {name: row[name] for name in _field_names(cls)}
         values["payload"] = load_json(row["payload"])
         return cls(**values)
 
@@ -267,6 +276,6 @@ class AuditRow:
 
     @classmethod
     def from_row(cls, row: Mapping[Any, Any]) -> AuditRow:
-        values = {f.name: row[f.name] for f in dataclasses.fields(cls)}
+        values = {name: row[name] for name in _field_names(cls)}
         values["detail"] = load_json(row["detail"]) or {}
         return cls(**values)

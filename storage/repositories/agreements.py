@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from storage import tables
 from storage.enums import AgreementStatus, DebtStatus, InstallmentStatus, PaymentSource
+from storage.prepared import Prepared, bound
 from storage.repositories.base import Repository
 from storage.rows import AgreementRow, InstallmentRow, NewInstallment, PaymentRow
 from storage.types import utc_now
@@ -23,6 +24,44 @@ link_t = tables.agreement_debt
 installment_t = tables.installment
 payment_t = tables.payment
 debt_t = tables.debt
+
+
+# Closing a deal and every agreement effect: prepared, run straight on the driver.
+_CREATE = Prepared(
+    insert(agreement_t)
+    .values(
+        bound(
+            "debtor_id",
+            "conversation_id",
+            "status",
+            "payment_channel",
+            "total_cents",
+            "discount_cents",
+            "created_at",
+        )
+    )
+    .returning(agreement_t.c.id)
+)
+_LINK_DEBT = Prepared(insert(link_t).values(bound("agreement_id", "debt_id")))
+_DEBT_UNDER_AGREEMENT = Prepared(
+    update(debt_t).where(debt_t.c.id == bindparam("k_id")).values(bound("status", "updated_at"))
+)
+_ADD_INSTALLMENT = Prepared(
+    insert(installment_t).values(
+        bound("agreement_id", "number", "amount_cents", "due_date", "status", "txid", "paid_cents")
+    )
+)
+_BY_ID = Prepared(select(agreement_t).where(agreement_t.c.id == bindparam("k_id")))
+_DEBT_IDS = Prepared(
+    select(link_t.c.debt_id)
+    .where(link_t.c.agreement_id == bindparam("k_id"))
+    .order_by(link_t.c.debt_id)
+)
+_INSTALLMENTS = Prepared(
+    select(installment_t)
+    .where(installment_t.c.agreement_id == bindparam("k_id"))
+    .order_by(installment_t.c.number)
+)
 
 
 def installment_txid(agreement_id: int, number: int) -> str:
@@ -47,32 +86,30 @@ class SqlAgreements(Repository):
     ) -> int:
         """Store the deal, its installments, and mark the debts as under agreement."""
         now = now or utc_now()
-        stmt = (
-            insert(agreement_t)
-            .values(
-                debtor_id=debtor_id,
-                conversation_id=conversation_id,
-                status=AgreementStatus.ACTIVE.value,
-                payment_channel=payment_channel,
-                total_cents=total_cents,
-                discount_cents=discount_cents,
-                created_at=now,
-            )
-            .returning(agreement_t.c.id)
-        )
-        agreement_id: int = (await self.conn.execute(stmt)).scalar_one()
+        values = {
+            "debtor_id": debtor_id,
+            "conversation_id": conversation_id,
+            "status": AgreementStatus.ACTIVE.value,
+            "payment_channel": payment_channel,
+            "total_cents": total_cents,
+            "discount_cents": discount_cents,
+            "created_at": now,
+        }
+        agreement_id = int((await self.conn.fetch(_CREATE, values))[0]["id"])
         if debt_ids:
-            await self.conn.execute(
-                insert(link_t), [{"agreement_id": agreement_id, "debt_id": d} for d in debt_ids]
+            await self.conn.run_many(
+                _LINK_DEBT, [{"agreement_id": agreement_id, "debt_id": d} for d in debt_ids]
             )
-            await self.conn.execute(
-                update(debt_t)
-                .where(debt_t.c.id.in_(list(debt_ids)))
-                .values(status=DebtStatus.AGREEMENT.value, updated_at=now)
+            await self.conn.run_many(
+                _DEBT_UNDER_AGREEMENT,
+                [
+                    {"k_id": d, "status": DebtStatus.AGREEMENT.value, "updated_at": now}
+                    for d in debt_ids
+                ],
             )
         if installments:
-            await self.conn.execute(
-                insert(installment_t),
+            await self.conn.run_many(
+                _ADD_INSTALLMENT,
                 [
                     {
                         "agreement_id": agreement_id,
@@ -89,17 +126,12 @@ class SqlAgreements(Repository):
         return agreement_id
 
     async def get(self, agreement_id: int) -> AgreementRow | None:
-        stmt = select(agreement_t).where(agreement_t.c.id == agreement_id)
-        found = (await self.conn.execute(stmt)).mappings().first()
-        if found is None:
+        params = {"k_id": agreement_id}
+        rows = await self.conn.fetch(_BY_ID, params)
+        if not rows:
             return None
-        debt_ids = (
-            await self.conn.execute(
-                select(link_t.c.debt_id)
-                .where(link_t.c.agreement_id == agreement_id)
-                .order_by(link_t.c.debt_id)
-            )
-        ).scalars()
+        found = rows[0]
+        debt_ids = [link["debt_id"] for link in await self.conn.fetch(_DEBT_IDS, params)]
         return AgreementRow(
             id=found["id"],
             debtor_id=found["debtor_id"],
@@ -124,12 +156,8 @@ class SqlAgreements(Repository):
         return [row for i in ids if (row := await self.get(i)) is not None]
 
     async def installments(self, agreement_id: int) -> list[InstallmentRow]:
-        stmt = (
-            select(installment_t)
-            .where(installment_t.c.agreement_id == agreement_id)
-            .order_by(installment_t.c.number)
-        )
-        return [InstallmentRow.from_row(r) for r in (await self.conn.execute(stmt)).mappings()]
+        rows = await self.conn.fetch(_INSTALLMENTS, {"k_id": agreement_id})
+        return [InstallmentRow.from_row(r) for r in rows]
 
     async def installment_by_txid(self, txid: str) -> InstallmentRow | None:
         stmt = select(installment_t).where(installment_t.c.txid == txid)

@@ -34,7 +34,7 @@ class Repository:
         Built once per shape and reused (pass the values to `execute`): constructing Core
         statements costs more than running them on SQLite.
         """
-        return _insert_or_ignore(self.dialect, table, conflict, returning)
+        return insert_or_ignore(self.dialect, table, conflict, returning)
 
     def upsert_statement(
         self, table: Table, conflict: Sequence[str], update: Sequence[str], **extra: Any
@@ -55,9 +55,10 @@ class Repository:
 
 
 @functools.cache
-def _insert_or_ignore(
-    dialect: str, table: Table, conflict: tuple[str, ...], returning: tuple[str, ...]
+def insert_or_ignore(
+    dialect: str, table: Table, conflict: tuple[str, ...], returning: tuple[str, ...] = ()
 ) -> Insert:
+    """`INSERT ... ON CONFLICT (conflict) DO NOTHING [RETURNING ...]` in `dialect`'s syntax."""
     module = postgresql if dialect == "postgresql" else sqlite
     stmt: Insert = module.insert(table).on_conflict_do_nothing(index_elements=list(conflict))
     return stmt.returning(*(table.c[name] for name in returning)) if returning else stmt

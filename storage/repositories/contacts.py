@@ -8,14 +8,31 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from storage import tables
-from storage.repositories.base import Repository
+from storage.prepared import Prepared, bound
+from storage.repositories.base import Repository, insert_or_ignore
 from storage.rows import ContactRow
 from storage.types import utc_now
 
 t = tables.contact
+
+# A new chat creates its contact, and verification links it: prepared, run on the driver.
+_BY_ADDRESS = Prepared(
+    select(t).where(t.c.channel == bindparam("k_channel"), t.c.address == bindparam("k_address"))
+)
+_CREATE = Prepared(
+    lambda dialect: insert_or_ignore(dialect, t, ("channel", "address")).values(
+        bound("channel", "address", "locale", "failed_attempts", "created_at")
+    )
+)
+_LINK = Prepared(update(t).where(t.c.id == bindparam("k_id")).values(bound("debtor_id")))
+_MARK_VERIFIED = Prepared(
+    update(t)
+    .where(t.c.id == bindparam("k_id"))
+    .values(failed_attempts=0, locked_until=None, **bound("debtor_id", "verified_at"))
+)
 
 
 class SqlContacts(Repository):
@@ -26,9 +43,8 @@ class SqlContacts(Repository):
         return None if found is None else ContactRow.from_row(found)
 
     async def by_address(self, channel: str, address: str) -> ContactRow | None:
-        stmt = select(t).where(t.c.channel == channel, t.c.address == address)
-        found = (await self.conn.execute(stmt)).mappings().first()
-        return None if found is None else ContactRow.from_row(found)
+        found = await self.conn.fetch(_BY_ADDRESS, {"k_channel": channel, "k_address": address})
+        return ContactRow.from_row(found[0]) if found else None
 
     async def get_or_create(
         self,
@@ -38,14 +54,14 @@ class SqlContacts(Repository):
         locale: str | None = None,
         now: datetime | None = None,
     ) -> ContactRow:
-        stmt = self.insert_or_ignore(t, ("channel", "address")).values(
-            channel=channel,
-            address=address,
-            locale=locale,
-            failed_attempts=0,
-            created_at=now or utc_now(),
-        )
-        await self.conn.execute(stmt)
+        values = {
+            "channel": channel,
+            "address": address,
+            "locale": locale,
+            "failed_attempts": 0,
+            "created_at": now or utc_now(),
+        }
+        await self.conn.run(_CREATE, values)
         found = await self.by_address(channel, address)
         if found is None:  # pragma: no cover - the insert or the conflict guarantees a row
             raise RuntimeError("contact vanished right after creation")
@@ -57,13 +73,12 @@ class SqlContacts(Repository):
 
     async def link(self, contact_id: int, debtor_id: int) -> None:
         """Attach the address to a debtor (not yet verified)."""
-        await self._set(contact_id, debtor_id=debtor_id)
+        await self.conn.run(_LINK, {"k_id": contact_id, "debtor_id": debtor_id})
 
     async def mark_verified(self, contact_id: int, debtor_id: int, now: datetime) -> None:
         """The person proved who they are: link, verify and forget past failures."""
-        await self._set(
-            contact_id, debtor_id=debtor_id, verified_at=now, failed_attempts=0, locked_until=None
-        )
+        params = {"k_id": contact_id, "debtor_id": debtor_id, "verified_at": now}
+        await self.conn.run(_MARK_VERIFIED, params)
 
     async def record_failed_attempt(self, contact_id: int) -> int:
         """Count a failed verification; returns the count so far."""

@@ -14,23 +14,42 @@ from sqlalchemy import String, bindparam, func, select, update
 
 from storage import tables
 from storage.enums import ConversationMode
+from storage.prepared import Prepared
 from storage.repositories.base import Repository
 from storage.rows import ConversationRow
 from storage.types import dump_json, utc_now
 
 t = tables.conversation
 
-# Built once: on the hot path, building statements would cost more than running them.
-_BY_KEY = select(t).where(
+# Every event loads and saves its conversation: prepared, run straight on the driver.
+_BY_KEY_SELECT = select(t).where(
     t.c.channel == bindparam("k_channel"), t.c.address == bindparam("k_address")
 )
-_BY_KEY_FOR_UPDATE = _BY_KEY.with_for_update()
-_BY_ID = select(t).where(t.c.id == bindparam("k_id"))
-_ADVISORY_LOCK = select(func.pg_advisory_xact_lock(func.hashtext(bindparam("k_key", type_=String))))
-_SAVE = (
+_BY_KEY = Prepared(_BY_KEY_SELECT)
+_BY_KEY_FOR_UPDATE = Prepared(_BY_KEY_SELECT.with_for_update())
+_BY_ID = Prepared(select(t).where(t.c.id == bindparam("k_id")))
+_ADVISORY_LOCK = Prepared(
+    select(func.pg_advisory_xact_lock(func.hashtext(bindparam("k_key", type_=String))))
+)
+_SAVE = Prepared(
     update(t)
     .where(t.c.id == bindparam("k_id"), t.c.version == bindparam("k_version"))
-    .values(version=t.c.version + 1)
+    .values(
+        version=t.c.version + 1,
+        **{
+            name: bindparam(name)
+            for name in (
+                "state",
+                "context",
+                "mode",
+                "contact_id",
+                "debtor_id",
+                "assigned_agent_id",
+                "last_inbound_at",
+                "updated_at",
+            )
+        },
+    )
     .returning(*t.c)
 )
 
@@ -49,23 +68,20 @@ class SqlConversations(Repository):
         transaction (`BEGIN IMMEDIATE`) already excludes every other writer.
         """
         if self.is_postgres:
-            await self.conn.execute(_ADVISORY_LOCK, {"k_key": f"{channel}\x1f{address}"})
+            await self.conn.fetch(_ADVISORY_LOCK, {"k_key": f"{channel}\x1f{address}"})
 
     async def get(self, conversation_id: int) -> ConversationRow | None:
-        found = (await self.conn.execute(_BY_ID, {"k_id": conversation_id})).mappings().first()
-        return None if found is None else ConversationRow.from_row(found)
+        return _first(await self.conn.fetch(_BY_ID, {"k_id": conversation_id}))
 
     async def get_for_update(self, channel: str, address: str) -> ConversationRow | None:
         stmt = _BY_KEY_FOR_UPDATE if self.is_postgres else _BY_KEY
         params = {"k_channel": channel, "k_address": address}
-        found = (await self.conn.execute(stmt, params)).mappings().first()
-        return None if found is None else ConversationRow.from_row(found)
+        return _first(await self.conn.fetch(stmt, params))
 
     async def by_key(self, channel: str, address: str) -> ConversationRow | None:
         """Read a chat without locking it (for views such as the web chat history)."""
         params = {"k_channel": channel, "k_address": address}
-        found = (await self.conn.execute(_BY_KEY, params)).mappings().first()
-        return None if found is None else ConversationRow.from_row(found)
+        return _first(await self.conn.fetch(_BY_KEY, params))
 
     async def create(
         self,
@@ -115,12 +131,12 @@ class SqlConversations(Repository):
             "last_inbound_at": row.last_inbound_at,
             "updated_at": now,
         }
-        saved = (await self.conn.execute(_SAVE, values)).mappings().first()
+        saved = _first(await self.conn.fetch(_SAVE, values))
         if saved is None:
             raise StaleConversationError(
                 f"conversation {row.id} is newer than version {row.version}"
             )
-        return ConversationRow.from_row(saved)
+        return saved
 
     async def list_by_mode(self, mode: str, *, limit: int = 500) -> list[ConversationRow]:
         stmt = select(t).where(t.c.mode == str(mode)).order_by(t.c.updated_at).limit(limit)
@@ -129,3 +145,7 @@ class SqlConversations(Repository):
     async def for_debtor(self, debtor_id: int) -> list[ConversationRow]:
         stmt = select(t).where(t.c.debtor_id == debtor_id).order_by(t.c.id)
         return [ConversationRow.from_row(r) for r in (await self.conn.execute(stmt)).mappings()]
+
+
+def _first(rows: list[dict[str, Any]]) -> ConversationRow | None:
+    return ConversationRow.from_row(rows[0]) if rows else None

@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, select, update
 
 from storage import tables
 from storage.enums import AgreementStatus, DebtStatus
+from storage.prepared import Prepared
 from storage.repositories.base import Repository
 from storage.rows import DebtorRow, DebtRow, InstallmentRow
 from storage.types import utc_now
@@ -29,25 +30,32 @@ agreement_t = tables.agreement
 installment_t = tables.installment
 
 # The snapshot is read for every dialog step: its statements are built once, bound per call.
-_SNAPSHOT_DEBTOR = select(debtor_t).where(
-    debtor_t.c.id == bindparam("k_id"), debtor_t.c.erased_at.is_(None)
+# Every event of a linked chat reads the snapshot: prepared, run straight on the driver.
+_LIVE_AGREEMENT = (
+    agreement_t.c.debtor_id == bindparam("k_id"),
+    agreement_t.c.status != AgreementStatus.CANCELLED.value,
 )
-_SNAPSHOT_DEBTS = (
+_SNAPSHOT_DEBTOR = Prepared(
+    select(debtor_t).where(debtor_t.c.id == bindparam("k_id"), debtor_t.c.erased_at.is_(None))
+)
+_BY_CPF = Prepared(
+    select(debtor_t)
+    .where(debtor_t.c.cpf == bindparam("k_cpf"), debtor_t.c.erased_at.is_(None))
+    .order_by(debtor_t.c.id)
+    .limit(1)
+)
+_SNAPSHOT_DEBTS = Prepared(
     select(debt_t)
     .where(debt_t.c.debtor_id == bindparam("k_id"), debt_t.c.status != DebtStatus.PAID.value)
     .order_by(debt_t.c.due_date)
 )
-_SNAPSHOT_AGREEMENTS = (
-    select(agreement_t)
-    .where(
-        agreement_t.c.debtor_id == bindparam("k_id"),
-        agreement_t.c.status != AgreementStatus.CANCELLED.value,
-    )
-    .order_by(agreement_t.c.id)
+_SNAPSHOT_AGREEMENTS = Prepared(
+    select(agreement_t).where(*_LIVE_AGREEMENT).order_by(agreement_t.c.id)
 )
-_SNAPSHOT_INSTALLMENTS = (
+_SNAPSHOT_INSTALLMENTS = Prepared(
     select(installment_t)
-    .where(installment_t.c.agreement_id.in_(bindparam("k_ids", expanding=True)))
+    .join(agreement_t, agreement_t.c.id == installment_t.c.agreement_id)
+    .where(*_LIVE_AGREEMENT)
     .order_by(installment_t.c.agreement_id, installment_t.c.number)
 )
 
@@ -110,7 +118,8 @@ class SqlDebtors(Repository):
 
     async def by_cpf(self, cpf: str) -> DebtorRow | None:
         """The (oldest) debtor with these eleven digits, ignoring erased records."""
-        return await self._one(debtor_t.c.cpf == cpf)
+        found = await self.conn.fetch(_BY_CPF, {"k_cpf": cpf})
+        return DebtorRow.from_row(found[0]) if found else None
 
     async def by_phone(self, e164_variants: Sequence[str]) -> DebtorRow | None:
         """The debtor whose phone is any of the given spellings (e.g. with/without the 9)."""
@@ -211,11 +220,11 @@ class SqlDebtors(Repository):
         from dialogs.flow.snapshots import DebtorSnapshot, DebtSnapshot
 
         params = {"k_id": debtor_id}
-        found = (await self.conn.execute(_SNAPSHOT_DEBTOR, params)).mappings().first()
-        if found is None:
+        found = await self.conn.fetch(_SNAPSHOT_DEBTOR, params)
+        if not found:
             return None
-        debtor = DebtorRow.from_row(found)
-        debt_rows = (await self.conn.execute(_SNAPSHOT_DEBTS, params)).mappings()
+        debtor = DebtorRow.from_row(found[0])
+        debt_rows = await self.conn.fetch(_SNAPSHOT_DEBTS, params)
         debts = tuple(
             DebtSnapshot(
                 debt_id=d.id,
@@ -241,15 +250,12 @@ class SqlDebtors(Repository):
     async def _agreements(self, debtor_id: int) -> tuple[AgreementSnapshot, ...]:
         from dialogs.flow.snapshots import AgreementSnapshot, InstallmentSnapshot
 
-        agreements = list(
-            (await self.conn.execute(_SNAPSHOT_AGREEMENTS, {"k_id": debtor_id})).mappings()
-        )
+        params = {"k_id": debtor_id}
+        agreements = await self.conn.fetch(_SNAPSHOT_AGREEMENTS, params)
         if not agreements:
             return ()
-        ids = [a["id"] for a in agreements]
-        rows = await self.conn.execute(_SNAPSHOT_INSTALLMENTS, {"k_ids": ids})
         by_agreement: dict[int, list[InstallmentRow]] = {}
-        for r in rows.mappings():
+        for r in await self.conn.fetch(_SNAPSHOT_INSTALLMENTS, params):
             by_agreement.setdefault(r["agreement_id"], []).append(InstallmentRow.from_row(r))
         return tuple(
             AgreementSnapshot(

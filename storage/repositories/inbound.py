@@ -11,11 +11,19 @@ from datetime import datetime
 from sqlalchemy import select, update
 
 from storage import tables
-from storage.repositories.base import Repository
+from storage.prepared import Prepared, bound
+from storage.repositories.base import Repository, insert_or_ignore
 from storage.rows import InboundRow
 from storage.types import utc_now
 
 t = tables.inbound
+
+# Webhooks record every update before answering: prepared, run straight on the driver.
+_RECORD = Prepared(
+    lambda dialect: insert_or_ignore(dialect, t, ("channel", "external_id"), ("id",)).values(
+        bound("channel", "external_id", "payload", "received_at")
+    )
+)
 
 
 class SqlInbound(Repository):
@@ -25,18 +33,14 @@ class SqlInbound(Repository):
         self, channel: str, external_id: str, payload: str, *, now: datetime | None = None
     ) -> int | None:
         """Keep the raw update (JSON text); None if this (channel, external id) is a repeat."""
-        stmt = (
-            self.insert_or_ignore(t, ("channel", "external_id"))
-            .values(
-                channel=channel,
-                external_id=external_id,
-                payload=payload,
-                received_at=now or utc_now(),
-            )
-            .returning(t.c.id)
-        )
-        inserted: int | None = (await self.conn.execute(stmt)).scalar_one_or_none()
-        return inserted
+        values = {
+            "channel": channel,
+            "external_id": external_id,
+            "payload": payload,
+            "received_at": now or utc_now(),
+        }
+        inserted = await self.conn.fetch(_RECORD, values)
+        return int(inserted[0]["id"]) if inserted else None
 
     async def pending(self, limit: int = 100) -> list[InboundRow]:
         """Updates recorded but not yet handled, oldest first."""

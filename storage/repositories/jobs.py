@@ -12,11 +12,29 @@ from sqlalchemy import or_, select, update
 
 from storage import tables
 from storage.enums import JobStatus
-from storage.repositories.base import Repository
+from storage.prepared import Prepared, bound
+from storage.repositories.base import Repository, insert_or_ignore
 from storage.rows import JobRow
 from storage.types import utc_now
 
 t = tables.scheduled_job
+
+# Agreements schedule a check per installment: prepared, run straight on the driver.
+_SCHEDULE = Prepared(
+    lambda dialect: insert_or_ignore(dialect, t, ("key",), ("id",)).values(
+        bound(
+            "kind",
+            "run_at",
+            "key",
+            "ref",
+            "conversation_id",
+            "debtor_id",
+            "status",
+            "attempts",
+            "created_at",
+        )
+    )
+)
 
 
 class SqlJobs(Repository):
@@ -34,23 +52,19 @@ class SqlJobs(Repository):
         now: datetime | None = None,
     ) -> int | None:
         """Schedule once per key; None if a job with this key already exists."""
-        stmt = (
-            self.insert_or_ignore(t, ("key",))
-            .values(
-                kind=kind,
-                run_at=run_at,
-                key=key,
-                ref=ref,
-                conversation_id=conversation_id,
-                debtor_id=debtor_id,
-                status=JobStatus.PENDING.value,
-                attempts=0,
-                created_at=now or utc_now(),
-            )
-            .returning(t.c.id)
-        )
-        job_id: int | None = (await self.conn.execute(stmt)).scalar_one_or_none()
-        return job_id
+        values = {
+            "kind": kind,
+            "run_at": run_at,
+            "key": key,
+            "ref": ref,
+            "conversation_id": conversation_id,
+            "debtor_id": debtor_id,
+            "status": JobStatus.PENDING.value,
+            "attempts": 0,
+            "created_at": now or utc_now(),
+        }
+        inserted = await self.conn.fetch(_SCHEDULE, values)
+        return int(inserted[0]["id"]) if inserted else None
 
     async def claim_due(self, now: datetime, limit: int, lease_seconds: float) -> list[JobRow]:
         """Lease due jobs (and jobs whose worker's lease ran out), earliest first."""

@@ -15,7 +15,8 @@ from sqlalchemy import case, insert, select, update
 
 from storage import tables
 from storage.enums import Author, DeliveryStatus, Direction
-from storage.repositories.base import Repository
+from storage.prepared import Prepared, bound
+from storage.repositories.base import Repository, insert_or_ignore
 from storage.rows import MessageRow
 from storage.types import dump_json, utc_now
 
@@ -31,8 +32,23 @@ _MAY_PRECEDE: dict[str, tuple[str, ...]] = {
 
 _ERROR_MAX = 200  # the column's length
 
-_INSERT = insert(t).returning(t.c.id)
-_INSERT_MANY = insert(t).returning(t.c.id, sort_by_parameter_order=True)
+_COLUMNS = (
+    "conversation_id",
+    "direction",
+    "author",
+    "text",
+    "payload",
+    "channel",
+    "delivery_status",
+    "created_at",
+)
+# Every event stores its inbound message and its replies: prepared, run on the driver.
+_ADD_OUTBOUND = Prepared(insert(t).values(bound(*_COLUMNS)).returning(t.c.id))
+_ADD_INBOUND = Prepared(
+    lambda dialect: insert_or_ignore(dialect, t, ("channel", "channel_message_id"), ("id",)).values(
+        bound(*_COLUMNS, "channel_message_id")
+    )
+)
 
 
 def _payload(payload: Mapping[str, Any] | None) -> str | None:
@@ -54,7 +70,6 @@ class SqlMessages(Repository):
         now: datetime | None = None,
     ) -> int | None:
         """Store a received message; None when this (channel, message id) was seen before."""
-        stmt = self.insert_or_ignore(t, ("channel", "channel_message_id"), returning=("id",))
         values = {
             "conversation_id": conversation_id,
             "direction": Direction.IN.value,
@@ -66,8 +81,8 @@ class SqlMessages(Repository):
             "delivery_status": DeliveryStatus.DELIVERED.value,
             "created_at": now or utc_now(),
         }
-        inserted: int | None = (await self.conn.execute(stmt, values)).scalar_one_or_none()
-        return inserted
+        inserted = await self.conn.fetch(_ADD_INBOUND, values)
+        return int(inserted[0]["id"]) if inserted else None
 
     async def add_outbound(
         self,
@@ -90,8 +105,7 @@ class SqlMessages(Repository):
             "delivery_status": DeliveryStatus.PENDING.value,
             "created_at": now or utc_now(),
         }
-        new_id: int = (await self.conn.execute(_INSERT, values)).scalar_one()
-        return new_id
+        return int((await self.conn.fetch(_ADD_OUTBOUND, values))[0]["id"])
 
     async def add_outbound_many(
         self,
@@ -101,8 +115,8 @@ class SqlMessages(Repository):
         *,
         now: datetime | None = None,
     ) -> list[int]:
-        """`add_outbound` for all of an event's replies, `(text, payload, author)` each, in one
-        statement; their ids in the same order."""
+        """`add_outbound` for all of an event's replies, `(text, payload, author)` each; their
+        ids in the same order."""
         if not messages:
             return []
         created_at = now or utc_now()
@@ -119,7 +133,7 @@ class SqlMessages(Repository):
             }
             for text, payload, author in messages
         ]
-        return list((await self.conn.execute(_INSERT_MANY, values)).scalars().all())
+        return [int((await self.conn.fetch(_ADD_OUTBOUND, row))[0]["id"]) for row in values]
 
     async def set_delivery(
         self, channel: str, channel_message_id: str, status: str, error: str | None = None

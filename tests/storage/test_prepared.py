@@ -1,0 +1,121 @@
+"""Prepared statements: the driver-level path must behave exactly like SQLAlchemy's.
+
+Same values back (timezone-aware datetimes, dates, JSON text), same transaction (a rollback
+undoes a prepared write, even when it is the transaction's first statement), same errors.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import bindparam, insert, select
+from sqlalchemy.exc import IntegrityError, StatementError
+
+from storage import tables
+from storage.database import Database
+from storage.prepared import Prepared, bound
+from storage.types import NaiveDatetimeError
+from tests.storage.helpers import NOW, new_conversation, new_debt, new_debtor
+
+message = tables.message
+_ADD = Prepared(
+    insert(message)
+    .values(
+        bound(
+            "conversation_id",
+            "direction",
+            "author",
+            "text",
+            "channel",
+            "delivery_status",
+            "created_at",
+        )
+    )
+    .returning(message.c.id, message.c.created_at)
+)
+_BY_ID = Prepared(select(message).where(message.c.id == bindparam("k_id")))
+
+
+def _message(conversation_id: int, text: str = "olá", at: datetime = NOW) -> dict[str, object]:
+    return {
+        "conversation_id": conversation_id,
+        "direction": "in",
+        "author": "debtor",
+        "text": text,
+        "channel": "telegram",
+        "delivery_status": "delivered",
+        "created_at": at,
+    }
+
+
+async def test_rows_read_through_the_driver_equal_sqlalchemys(db: Database) -> None:
+    conversation = await new_conversation(db)
+    debtor_id = await new_debtor(db)
+    await new_debt(db, debtor_id)
+    async with db.transaction() as tx:
+        added = await tx.connection.fetch(_ADD, _message(conversation.id))
+        fast = await tx.connection.fetch(_BY_ID, {"k_id": added[0]["id"]})
+        slow = (
+            (await tx.connection.execute(select(message).where(message.c.id == added[0]["id"])))
+            .mappings()
+            .one()
+        )
+        snapshot = await tx.debtors.snapshot(debtor_id)
+        by_cpf = await tx.debtors.by_cpf("52998224725")
+    assert fast == [dict(slow)]
+    assert fast[0]["created_at"] == NOW
+    assert fast[0]["created_at"].tzinfo is not None
+    assert snapshot is not None
+    assert snapshot.birth_date == date(1980, 5, 17)
+    assert snapshot.debts[0].principal_cents == 123456
+    assert by_cpf is not None
+    assert by_cpf.id == debtor_id
+
+
+async def test_a_prepared_write_first_in_its_transaction_is_rolled_back(db: Database) -> None:
+    conversation = await new_conversation(db)
+
+    async def write_then_fail() -> None:
+        async with db.transaction() as tx:
+            await tx.connection.fetch(_ADD, _message(conversation.id, "never stored"))
+            raise RuntimeError("changed my mind")
+
+    with pytest.raises(RuntimeError, match="changed my mind"):
+        await write_then_fail()
+    async with db.transaction(write=False) as tx:
+        assert await tx.messages.transcript(conversation.id) == []
+
+
+async def test_driver_errors_surface_as_sqlalchemy_errors(db: Database) -> None:
+    with pytest.raises(IntegrityError):
+        async with db.transaction() as tx:
+            await tx.connection.fetch(_ADD, _message(conversation_id=987654))  # no such chat
+
+
+async def test_naive_datetimes_are_refused_before_reaching_the_driver(db: Database) -> None:
+    conversation = await new_conversation(db)
+    with pytest.raises(StatementError, match="timezone-aware") as raised:
+        async with db.transaction() as tx:
+            await tx.connection.fetch(_ADD, _message(conversation.id, at=datetime(2026, 3, 10)))
+    assert isinstance(raised.value.orig, NaiveDatetimeError)
+
+
+def test_a_column_left_to_its_python_default_is_refused(db: Database) -> None:
+    forgetful = Prepared(insert(message).values(bound("conversation_id", "text")))
+    with pytest.raises(TypeError, match="delivery_status"):
+        forgetful.compiled(db.engine.dialect)
+
+
+async def test_a_statement_is_compiled_once_per_dialect(db: Database) -> None:
+    conversation = await new_conversation(db)
+    later = NOW + timedelta(hours=3)
+    async with db.transaction() as tx:
+        first = _ADD.compiled(tx.connection.dialect)
+        await tx.connection.fetch(_ADD, _message(conversation.id, at=later))
+        assert _ADD.compiled(tx.connection.dialect) is first
+        saved = await tx.conversations.save(dataclasses.replace(conversation, state="verify"))
+    assert saved.version == conversation.version + 1  # the statement's own `version + 1`
+    assert saved.state == "verify"
+    assert saved.updated_at.tzinfo is UTC
