@@ -2,24 +2,43 @@
 
 from __future__ import annotations
 
-from bot.bench import SERVICE_TARGET, TELEGRAM_TARGET, Figures
+from bot.bench import SERVICE_LATENCY_TARGET, SERVICE_TARGET, TELEGRAM_TARGET, Figures
 
 
 def _figures(events: int, seconds: float, latency_ms: float) -> Figures:
     return Figures("run", events, seconds, [latency_ms] * events, cpu_seconds=seconds / 2)
 
 
-def test_a_fast_run_with_low_tail_latency_meets_the_service_target() -> None:
-    verdict = SERVICE_TARGET.verdict(_figures(2000, 1.0, 5.0))
+def test_a_fast_closed_loop_meets_the_capacity_target() -> None:
+    verdict = SERVICE_TARGET.verdict(_figures(2000, 1.0, 500.0))
 
     assert "MET" in verdict
     assert "2,000 events/s" in verdict
 
 
-def test_a_slow_tail_misses_the_service_target_even_at_a_high_rate() -> None:
-    verdict = SERVICE_TARGET.verdict(_figures(2000, 1.0, 25.0))
+def test_a_slow_closed_loop_misses_the_capacity_target() -> None:
+    assert "MISSED" in SERVICE_TARGET.verdict(_figures(900, 1.0, 1.0))
+
+
+def test_keeping_up_with_a_low_tail_meets_the_latency_target() -> None:
+    verdict = SERVICE_LATENCY_TARGET.verdict(_figures(995, 1.0, 5.0), offered=1000)
+
+    assert "MET" in verdict
+    assert "995 of 1,000 events/s offered" in verdict
+
+
+def test_a_slow_tail_misses_the_latency_target_even_when_keeping_up() -> None:
+    verdict = SERVICE_LATENCY_TARGET.verdict(_figures(1000, 1.0, 25.0), offered=1000)
 
     assert "MISSED" in verdict
+
+
+def test_falling_behind_the_offered_rate_misses_the_latency_target() -> None:
+    assert "MISSED" in SERVICE_LATENCY_TARGET.verdict(_figures(900, 1.0, 5.0), offered=1000)
+
+
+def test_a_low_offered_rate_cannot_meet_the_latency_target() -> None:
+    assert "MISSED" in SERVICE_LATENCY_TARGET.verdict(_figures(500, 1.0, 1.0), offered=500)
 
 
 def test_the_telegram_verdict_counts_updates() -> None:
