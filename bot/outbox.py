@@ -1,20 +1,32 @@
 """The outbox worker: delivers committed messages at least once, in order, within limits.
 
-Rows are claimed with a lease (PostgreSQL: FOR UPDATE SKIP LOCKED, so several processes share
-the work), at most one row per conversation at a time, so a chat's messages leave in the order
-they were committed. Failures are classified by the channel's `SendError` and retried with
-exponential backoff and full jitter, or after the platform's `retry_after`; permanent failures
-are recorded with their reason and never retried.
+Each round is one write transaction that records the deliveries finished since the last
+round and claims more rows with a lease (PostgreSQL: FOR UPDATE SKIP LOCKED, so several
+processes share the work): per chat, a run of its oldest unsent rows, so a chat's two or
+three replies to one event leave together, in the order they were committed, and no other
+worker touches that chat meanwhile. Chats are delivered concurrently, each chat's run one row
+after the other, and a round does not wait for the previous round's slowest chat (a QR code
+being drawn, a slow platform): its other chats' rows keep flowing.
+
+Failures are classified by the channel's `SendError` and retried with exponential backoff
+and full jitter, or after the platform's `retry_after`; permanent failures are recorded with
+their reason and never retried. Either way the rest of that chat's run is handed back untried
+(the claim does not count as an attempt), so nothing overtakes the failed row.
+
+A rate-limited channel has at most about a second of its rate in flight, so claimed rows
+never wait in the limiter for long: the lease outlives them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import groupby
 
 from bot.channels.base import Sender, SendError, SendErrorKind
 from bot.clock import Clock
@@ -25,6 +37,18 @@ from storage import Database, OutboxRow, UnitOfWork
 
 log = logging.getLogger(__name__)
 
+
+ROUND_SECONDS = 1.0
+"""At most this many seconds of a rate-limited channel's sending are in flight at a time."""
+
+ROUNDS_IN_FLIGHT = 4
+"""Rounds' worth of rows (`batch_size` each) a channel may have in flight: enough that a few
+slow deliveries (a QR code being drawn, a slow platform) do not stop the others."""
+
+RUN_SHARE_OF_LEASE = 0.25
+"""A chat's later rows are sent only within this share of the lease after the claim; the
+rest is handed back. So a run paced by the per-chat limit ends, and what it sent is
+recorded, long before the lease could run out and let another claim send it again."""
 
 OutsideWindowHandler = Callable[[UnitOfWork, OutboxRow, datetime], Awaitable[str]]
 """Called in the failing row's transaction when a channel says its messaging window is closed
@@ -58,31 +82,41 @@ class OutboxWorker:
         *,
         limits: Mapping[str, ChannelLimits] | None = None,
         retry: RetryPolicy | None = None,
-        batch_size: int = 100,
+        batch_size: int = 500,
+        run_length: int = 10,
         lease_seconds: float = 60.0,
         idle_poll_seconds: float = 1.0,
         rng: random.Random | None = None,
     ) -> None:
+        """`batch_size`: rows of one channel claimed per round (one write transaction);
+        `run_length`: rows of one chat per claim (also at most the channel's per-chat burst,
+        so a run is not paced)."""
         self._db = db
         self._senders = dict(senders)
         self._clock = clock
         self._retry = retry or RetryPolicy()
         self._batch_size = batch_size
+        self._run_length = run_length
         self._lease_seconds = lease_seconds
         self._idle_poll = idle_poll_seconds
         self._rng = rng or random.Random()
-        self._wakeup = asyncio.Event()
-        limits = limits or {}
+        self._wakeup = asyncio.Event()  # rows were committed, or a run finished
+        self._finished = asyncio.Event()  # a run finished: results to record, room to claim
+        self._limits = dict(limits or {})
         self._global = {
             name: TokenBucket(limit.rate_per_second, max(1.0, limit.rate_per_second))
-            for name, limit in limits.items()
+            for name, limit in self._limits.items()
         }
         self._per_chat = {
             name: PerKeyBuckets(limit.per_chat_rate, limit.per_chat_burst)
-            for name, limit in limits.items()
+            for name, limit in self._limits.items()
         }
         self.delivered = 0
         self._outside_window: dict[str, OutsideWindowHandler] = {}
+        self._unrecorded: list[tuple[OutboxRow, str]] = []  # sent, not yet marked sent
+        self._handed_back: list[OutboxRow] = []  # claimed, not tried, not yet released
+        self._in_flight: dict[str, int] = {}  # claimed rows not yet settled, per channel
+        self._runs: set[asyncio.Task[None]] = set()
 
     def add_sender(self, name: str, sender: Sender) -> None:
         self._senders[name] = sender
@@ -102,28 +136,72 @@ class OutboxWorker:
     async def run(self, stop: asyncio.Event, *, flush_seconds: float = 5.0) -> None:
         """Deliver until `stop` is set, then flush what is due (for at most `flush_seconds`)
         so a graceful shutdown does not leave committed replies waiting for the next start."""
-        while not stop.is_set():
-            try:
-                handled = await self.drain_once()
-            except Exception:
-                log.exception("outbox pass failed; retrying shortly")
-                handled = 0
-            if handled == 0:
-                await self._sleep_until_work(stop)
+        try:
+            while not stop.is_set():
+                try:
+                    _, more = await self._round()
+                    if more:
+                        await asyncio.sleep(0)  # let the runs just started (and the rest) go
+                    else:
+                        await self._sleep_until_work(stop)
+                except Exception:
+                    log.exception("outbox pass failed; retrying shortly")
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), self._idle_poll)
+            await self._flush(flush_seconds)
+        finally:
+            await self._abandon_runs()
+
+    async def drain_once(self) -> int:
+        """One round, waited out: record, claim, deliver. Returns the rows claimed; 0 means
+        nothing was due, and every delivery so far is recorded."""
+        claimed, _ = await self._round()
+        await self._settle()
+        return claimed
+
+    async def _flush(self, flush_seconds: float) -> None:
         try:
             async with asyncio.timeout(flush_seconds):
+                await self._settle()
                 while await self.drain_once():
                     pass
         except TimeoutError:
             log.warning("outbox: shutdown flush cut short; the rest goes out on the next start")
+            await self._abandon_runs()
+            try:  # what did go out must not go out again
+                async with asyncio.timeout(flush_seconds):
+                    await self._round(claim=False)
+            except TimeoutError:
+                log.warning("outbox: the last deliveries were not recorded; they may repeat")
+
+    async def _abandon_runs(self) -> None:
+        """Stop deliveries still running; their rows go out again once their lease ends."""
+        for task in self._runs:
+            task.cancel()
+        await asyncio.gather(*self._runs, return_exceptions=True)
+
+    async def _settle(self) -> None:
+        """Wait until every claimed row was delivered, failed or handed back."""
+        while self._runs:
+            await asyncio.wait(set(self._runs))
 
     async def _sleep_until_work(self, stop: asyncio.Event) -> None:
+        """Until rows are committed or become due, or a run finishes (with every channel at
+        its in-flight limit, only that or `stop` can make a new claim worth it)."""
         self._wakeup.clear()
-        wait_for = self._idle_poll
-        next_due = await self._next_due()
-        if next_due is not None:
-            wait_for = max(0.0, min(wait_for, (next_due - self._clock.now()).total_seconds()))
-        waiters = [asyncio.ensure_future(self._wakeup.wait()), asyncio.ensure_future(stop.wait())]
+        self._finished.clear()
+        if self._unrecorded or self._handed_back:
+            return  # runs finished while the last round was waiting for its transaction
+        waiting = [self._finished.wait(), stop.wait()]
+        wait_for: float | None = None
+        channels = [channel for channel in self._senders if self._room(channel)]
+        if channels:
+            waiting.append(self._wakeup.wait())
+            wait_for = self._idle_poll
+            next_due = await self._next_due(channels)
+            if next_due is not None:
+                wait_for = max(0.0, min(wait_for, (next_due - self._clock.now()).total_seconds()))
+        waiters = [asyncio.ensure_future(waiter) for waiter in waiting]
         try:
             await asyncio.wait(waiters, timeout=wait_for, return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -131,53 +209,134 @@ class OutboxWorker:
                 waiter.cancel()
             await asyncio.gather(*waiters, return_exceptions=True)
 
-    async def _next_due(self) -> datetime | None:
-        async with self._db.transaction() as tx:
-            return await tx.outbox.next_due_at()
+    async def _next_due(self, channels: Sequence[str]) -> datetime | None:
+        async with self._db.transaction(write=False) as tx:
+            return await tx.outbox.next_due_at(channels)
 
-    async def drain_once(self) -> int:
-        """Claim a batch (one row per chat), deliver it concurrently across chats, then record
-        every success in one transaction (failures are recorded as they happen)."""
+    async def _round(self, *, claim: bool = True) -> tuple[int, bool]:
+        """Record the deliveries finished so far, hand back the rows runs left untried, and
+        claim what there is room for — one write transaction — then start delivering.
+        Returns the rows claimed, and whether a channel's claim was cut at its room (so more
+        rows may be waiting)."""
+        rooms = {channel: self._room(channel) for channel in self._senders} if claim else {}
+        rooms = {channel: room for channel, room in rooms.items() if room}
+        sent, self._unrecorded = self._unrecorded, []
+        back, self._handed_back = self._handed_back, []
+        if not sent and not back and not rooms:
+            return 0, False
         now = self._clock.now()
-        async with self._db.transaction(write=True) as tx:
-            rows = await tx.outbox.claim(self._batch_size, self._lease_seconds, now)
-        if not rows:
-            return 0
-        outcomes = await asyncio.gather(*(self._deliver(row) for row in rows))
-        sent = [(row, cmid) for row, cmid in zip(rows, outcomes, strict=True) if cmid is not None]
-        if sent:
-            sent_at = self._clock.now()
+        claimed: list[OutboxRow] = []
+        more = False
+        try:
             async with self._db.transaction(write=True) as tx:
-                await tx.outbox.mark_sent_many(sent, sent_at)
-            self.delivered += len(sent)
-        return len(rows)
+                if sent:
+                    await tx.outbox.mark_sent_many(sent, now)
+                await tx.outbox.release(back)
+                for channel, room in rooms.items():
+                    rows = await tx.outbox.claim(
+                        room, self._lease_seconds, now, channel=channel, per_chat=self._run(channel)
+                    )
+                    more = more or len(rows) == room
+                    claimed += rows
+        except BaseException:
+            self._unrecorded[:0] = sent  # not recorded: the next round tries again
+            self._handed_back[:0] = back
+            raise
+        self.delivered += len(sent)
+        claimed.sort(key=lambda row: (row.conversation_id, row.id))
+        for _, run in groupby(claimed, key=lambda row: row.conversation_id):
+            self._start(list(run))
+        return len(claimed), more
 
-    async def _deliver(self, row: OutboxRow) -> str | None:
-        """Send one row; the platform's message id, or None when it failed (and was recorded)."""
-        sender = self._senders.get(row.channel)
-        if sender is None:
-            await self._fail(row, f"channel {row.channel} is not configured")
-            return None
+    def _start(self, run: list[OutboxRow]) -> None:
+        channel = run[0].channel
+        self._in_flight[channel] = self._in_flight.get(channel, 0) + len(run)
+        task = asyncio.create_task(self._deliver_run(run))
+        self._runs.add(task)
+        task.add_done_callback(self._runs.discard)
+
+    def _room(self, channel: str) -> int:
+        """Rows of `channel` to claim now: at most `batch_size`, and no more in flight than
+        `ROUNDS_IN_FLIGHT` batches or, on a rate-limited channel, a second of its rate.
+        0 until half a batch is free again: every claim reads the whole backlog to find the
+        chats' oldest rows, so claiming a few rows each time one run ends would cost that
+        read per run."""
+        most = self._batch_size * ROUNDS_IN_FLIGHT
+        if (limit := self._limits.get(channel)) is not None:
+            most = max(1, min(most, int(limit.rate_per_second * ROUND_SECONDS)))
+        room = min(self._batch_size, most - self._in_flight.get(channel, 0))
+        return room if room >= min(self._batch_size, most) / 2 else 0
+
+    def _run(self, channel: str) -> int:
+        """Rows of one chat per claim: a run the per-chat limit lets out at once."""
+        limit = self._limits.get(channel)
+        if limit is None:
+            return self._run_length
+        return max(1, min(self._run_length, int(limit.per_chat_burst)))
+
+    async def _deliver_run(self, run: Sequence[OutboxRow]) -> None:
+        """Send one chat's rows in order. After a failure the rest of them are handed back at
+        once; when the run is taking too long, at the next round."""
+        try:
+            for place, row in enumerate(run):
+                if place and not self._within_run_time(row):
+                    self._handed_back += run[place:]
+                    return
+                channel_message_id = await self._deliver(row, run[place + 1 :])
+                if channel_message_id is None:
+                    return
+                self._unrecorded.append((row, channel_message_id))
+        except Exception:  # recording a failure failed: the lease brings the rows back
+            log.exception("outbox: delivering a chat's rows failed")
+        finally:
+            self._in_flight[run[0].channel] -= len(run)
+            self._finished.set()
+            self._wakeup.set()
+
+    def _within_run_time(self, row: OutboxRow) -> bool:
+        if row.claimed_until is None:
+            return True
+        lease = timedelta(seconds=self._lease_seconds)
+        return self._clock.now() < row.claimed_until - lease + lease * RUN_SHARE_OF_LEASE
+
+    def _lease_over(self, row: OutboxRow) -> bool:
+        return row.claimed_until is not None and self._clock.now() >= row.claimed_until
+
+    async def _deliver(self, row: OutboxRow, held_back: Sequence[OutboxRow]) -> str | None:
+        """Send one row; the platform's message id, or None when it failed (and was recorded,
+        with `held_back` released in the same transaction) or its lease ran out."""
+        sender = self._senders[row.channel]
         if (bucket := self._global.get(row.channel)) is not None:
             await bucket.acquire()
         if (per_chat := self._per_chat.get(row.channel)) is not None:
             await per_chat.acquire(row.address)
         try:
             message = await materialize(load(row.payload))
+            if self._lease_over(row):
+                # Waited so long another claim may own the row now: it goes out from there.
+                log.warning("outbox row %s: lease ran out before sending; not sent here", row.id)
+                return None
             return await sender.send(row.address, message)
         except SendError as error:
-            await self._handle_error(row, error)
+            await self._handle_error(row, error, held_back)
         except Exception as error:  # a sender bug must not stop the worker
             log.exception("outbox row %s: unexpected sender error", row.id)
-            await self._handle_error(row, SendError(SendErrorKind.RETRY, type(error).__name__))
+            await self._handle_error(
+                row, SendError(SendErrorKind.RETRY, type(error).__name__), held_back
+            )
         return None
 
-    async def _handle_error(self, row: OutboxRow, error: SendError) -> None:
+    async def _handle_error(
+        self, row: OutboxRow, error: SendError, held_back: Sequence[OutboxRow]
+    ) -> None:
         attempts = row.attempts  # claiming counted this try already
         kind = error.kind
+        release = list(held_back)
         if kind in (SendErrorKind.RETRY, SendErrorKind.RETRY_AFTER):
             if attempts >= self._retry.max_attempts:
-                await self._fail(row, f"gave up after {attempts} attempts: {error.reason}")
+                async with self._db.transaction(write=True) as tx:
+                    await self._fail(tx, row, f"gave up after {attempts} attempts: {error.reason}")
+                    await tx.outbox.release(release)
                 return
             delay = (
                 error.retry_after
@@ -189,6 +348,7 @@ class OutboxWorker:
                 await tx.outbox.mark_retry(
                     row.id, error.reason, self._clock.now() + timedelta(seconds=delay)
                 )
+                await tx.outbox.release(release)
             self.wake()
             return
         reason = f"{kind.value}: {error.reason}"
@@ -204,13 +364,13 @@ class OutboxWorker:
                 contact = await tx.contacts.by_address(row.channel, row.address)
                 if contact is not None:
                     await tx.contacts.set_opted_out(contact.id, True, self._clock.now())
-        await self._fail(row, reason)
+            await self._fail(tx, row, reason)
+            await tx.outbox.release(release)
         if kind is SendErrorKind.OUTSIDE_WINDOW:
             self.wake()  # a template may have been queued in its place
 
-    async def _fail(self, row: OutboxRow, reason: str) -> None:
+    async def _fail(self, tx: UnitOfWork, row: OutboxRow, reason: str) -> None:
         log.warning("outbox row %s failed for good: %s", row.id, reason)
-        async with self._db.transaction(write=True) as tx:
-            await tx.outbox.mark_failed(row.id, reason)
-            if row.message_id is not None:
-                await tx.messages.mark_failed(row.message_id, reason)
+        await tx.outbox.mark_failed(row.id, reason)
+        if row.message_id is not None:
+            await tx.messages.mark_failed(row.message_id, reason)

@@ -18,7 +18,9 @@ from storage.rows import (
     InstallmentRow,
     MessageRow,
     NewInstallment,
+    NewJob,
     NewOutbox,
+    NewReply,
     OutboxRow,
 )
 
@@ -32,7 +34,9 @@ __all__ = [
     "InstallmentRow",
     "MessageRow",
     "NewInstallment",
+    "NewJob",
     "NewOutbox",
+    "NewReply",
     "OutboxRow",
     "UnitOfWork",
     "create_engine",

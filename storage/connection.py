@@ -118,8 +118,12 @@ class AsyncpgConnection:
 
     @classmethod
     async def wrap(cls, connection: AsyncConnection) -> AsyncpgConnection:
-        raw = await connection.get_raw_connection()
-        return cls(connection, raw.dbapi_connection)
+        # The checked-out connection's DB-API adapter, read without a greenlet hop
+        # (`get_raw_connection()` would cost one per transaction).
+        sync = connection.sync_connection
+        if sync is None:  # pragma: no cover - wrap() is only called on a started connection
+            raise RuntimeError("the connection is not started")
+        return cls(connection, sync.connection.dbapi_connection)
 
     @property
     def dialect(self) -> Dialect:

@@ -49,6 +49,7 @@ from storage.repositories.invites import SqlInvites
 from storage.repositories.jobs import SqlJobs
 from storage.repositories.messages import SqlMessages
 from storage.repositories.outbox import SqlOutbox
+from storage.repositories.replies import SqlReplies
 
 
 class UnitOfWork:
@@ -69,6 +70,7 @@ class UnitOfWork:
         "jobs",
         "messages",
         "outbox",
+        "replies",
         "sessions",
     )
 
@@ -79,6 +81,7 @@ class UnitOfWork:
         self.messages: interfaces.Messages = SqlMessages(connection, dialect)
         self.inbound: interfaces.InboundLog = SqlInbound(connection, dialect)
         self.outbox: interfaces.OutboxQueue = SqlOutbox(connection, dialect)
+        self.replies: interfaces.Replies = SqlReplies(connection, dialect)
         self.debtors: interfaces.Debtors = SqlDebtors(connection, dialect)
         self.contacts: interfaces.Contacts = SqlContacts(connection, dialect)
         self.agreements: interfaces.Agreements = SqlAgreements(connection, dialect)

@@ -27,7 +27,9 @@ from storage.rows import (
     JobRow,
     MessageRow,
     NewInstallment,
+    NewJob,
     NewOutbox,
+    NewReply,
     OutboxRow,
     PaymentRow,
 )
@@ -58,6 +60,18 @@ class Conversations(Protocol):
     ) -> ConversationRow: ...
     async def list_by_mode(self, mode: str, *, limit: int = 500) -> list[ConversationRow]: ...
     async def for_debtor(self, debtor_id: int) -> list[ConversationRow]: ...
+
+
+class Replies(Protocol):
+    async def add(
+        self,
+        conversation_id: int,
+        channel: str,
+        address: str,
+        replies: Sequence[NewReply],
+        *,
+        now: datetime,
+    ) -> int: ...
 
 
 class Messages(Protocol):
@@ -115,7 +129,16 @@ class OutboxQueue(Protocol):
     async def enqueue(
         self, rows: Sequence[NewOutbox], *, now: datetime | None = None
     ) -> list[int]: ...
-    async def claim(self, batch: int, lease_seconds: float, now: datetime) -> list[OutboxRow]: ...
+    async def claim(
+        self,
+        batch: int,
+        lease_seconds: float,
+        now: datetime,
+        *,
+        channel: str | None = None,
+        per_chat: int = 1,
+    ) -> list[OutboxRow]: ...
+    async def release(self, claimed: Sequence[OutboxRow]) -> None: ...
     async def mark_sent(self, outbox_id: int, channel_message_id: str, now: datetime) -> None: ...
     async def mark_sent_many(
         self, sent: Sequence[tuple[OutboxRow, str]], now: datetime
@@ -124,7 +147,7 @@ class OutboxQueue(Protocol):
     async def mark_failed(self, outbox_id: int, error: str) -> None: ...
     async def get(self, outbox_id: int) -> OutboxRow | None: ...
     async def pending_count(self) -> int: ...
-    async def next_due_at(self) -> datetime | None: ...
+    async def next_due_at(self, channels: Sequence[str] | None = None) -> datetime | None: ...
 
 
 class Debtors(Protocol):
@@ -242,6 +265,14 @@ class Jobs(Protocol):
         debtor_id: int | None = None,
         now: datetime | None = None,
     ) -> int | None: ...
+    async def schedule_many(
+        self,
+        jobs: Sequence[NewJob],
+        *,
+        conversation_id: int | None = None,
+        debtor_id: int | None = None,
+        now: datetime | None = None,
+    ) -> None: ...
     async def claim_due(self, now: datetime, limit: int, lease_seconds: float) -> list[JobRow]: ...
     async def complete(self, job_id: int) -> None: ...
     async def drop(self, job_id: int, reason: str) -> None: ...

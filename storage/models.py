@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, CheckConstraint, Index, MetaData, Text, UniqueConstraint
+from sqlalchemy import text as sql_text
 from sqlmodel import Field, SQLModel
 
 from storage.enums import (
@@ -209,11 +210,23 @@ class Inbound(SQLModel, table=True):
     error: str | None = _text(nullable=True)
 
 
+OUTBOX_UNSENT = "status IN ('pending', 'sending')"
+
+
 class Outbox(SQLModel, table=True):
     __tablename__ = "outbox"
     __table_args__ = (
         Index(None, "status", "available_at"),
         Index(None, "conversation_id", "id"),
+        # Unsent rows only, so claiming finds each chat's oldest row without reading history.
+        Index(
+            None,
+            "channel",
+            "conversation_id",
+            "id",
+            sqlite_where=sql_text(OUTBOX_UNSENT),
+            postgresql_where=sql_text(OUTBOX_UNSENT),
+        ),
         _one_of("status", OutboxStatus, "status"),
     )
 

@@ -135,6 +135,29 @@ class InboundRow(_FromRow):
 
 
 @dataclass(frozen=True, slots=True)
+class NewReply:
+    """One outbound message to store and queue: transcript text, its structured form, and
+    `delivery`, the outbox payload (the rendered message as JSON text). `refused` says why it
+    must not be sent at all: it is then stored as failed, with no delivery."""
+
+    text: str
+    payload: Mapping[str, Any] | None
+    author: str
+    delivery: str
+    refused: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewJob:
+    """One job to schedule once per `key` (see `Jobs.schedule`)."""
+
+    kind: str
+    run_at: datetime
+    key: str
+    ref: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class NewOutbox:
     """One outbound delivery to enqueue; `payload` is the rendered message as JSON text."""
 

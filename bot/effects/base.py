@@ -20,7 +20,7 @@ from dialogs.flow.events import (
     Event,
 )
 from dialogs.negotiation.policy import Policy
-from storage import ConversationRow, NewOutbox, UnitOfWork
+from storage import ConversationRow, NewReply, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -126,42 +126,28 @@ class Effects:
         return mode
 
     async def flush(self) -> int:
-        """Write outbound messages and their outbox rows, in dialog order; return the count."""
+        """Store outbound messages and queue their delivery, in dialog order; return how many
+        were queued (refused ones are stored as failed)."""
         state = self._state
-        conv, tx, now = state.conversation, state.tx, state.now
-        rows: list[NewOutbox] = []
+        conv = state.conversation
         planned = [Outgoing(message, author) for message, author in state.outbound]
         for guard in _GUARDS:
             planned = await guard(state, planned)
-        message_ids = await tx.messages.add_outbound_many(
+        queued = await state.tx.replies.add(
             conv.id,
             conv.channel,
+            conv.address,
             [
-                (
-                    item.message.text or item.message.image_caption,
-                    as_dict(item.message),
-                    item.author,
+                NewReply(
+                    text=item.message.text or item.message.image_caption,
+                    payload=as_dict(item.message),
+                    author=item.author,
+                    delivery=dump(item.message),
+                    refused=item.refused,
                 )
                 for item in planned
             ],
-            now=now,
+            now=state.now,
         )
-        for item, message_id in zip(planned, message_ids, strict=True):
-            message = item.message
-            if item.refused is not None:
-                await tx.messages.mark_failed(message_id, item.refused)
-                continue
-            rows.append(
-                NewOutbox(
-                    conversation_id=conv.id,
-                    channel=conv.channel,
-                    address=conv.address,
-                    payload=dump(message),
-                    idempotency_key=f"msg:{message_id}",
-                    message_id=message_id,
-                    available_at=now,
-                )
-            )
-        await tx.outbox.enqueue(rows, now=now)
         state.outbound.clear()
-        return len(rows)
+        return queued

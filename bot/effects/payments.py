@@ -25,6 +25,7 @@ from bot.payments.ledger import (
 from bot.payments.receipt import agreement_summary, receipt_text
 from dialogs.flow.actions import SendAgreementSummary, WatchInstallments
 from dialogs.flow.events import Event, PaymentConfirmed, ReminderDue
+from storage import NewJob
 
 
 @ingests(PaymentConfirmed)
@@ -54,16 +55,18 @@ async def watch_installments(action: WatchInstallments, fx: EffectContext) -> Ev
     agreement = await fx.tx.agreements.get(agreement_id) if agreement_id else None
     if agreement is None:
         return None
-    for installment in agreement.installments:
-        await fx.tx.jobs.schedule(
+    checks = [
+        NewJob(
             CHECK_KIND,
             check_time(installment, fx.policy),
             check_key(agreement.id, installment.number),
             check_ref(agreement.id, installment.number),
-            conversation_id=fx.conversation.id,
-            debtor_id=agreement.debtor_id,
-            now=fx.now,
         )
+        for installment in agreement.installments
+    ]
+    await fx.tx.jobs.schedule_many(
+        checks, conversation_id=fx.conversation.id, debtor_id=agreement.debtor_id, now=fx.now
+    )
     return None
 
 

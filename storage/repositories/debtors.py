@@ -15,48 +15,26 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import bindparam, select, update
 
 from storage import tables
-from storage.enums import AgreementStatus, DebtStatus
+from storage.enums import DebtStatus
 from storage.prepared import Prepared
 from storage.repositories.base import Repository
-from storage.rows import DebtorRow, DebtRow, InstallmentRow
+from storage.repositories.debtor_snapshot import read_snapshot
+from storage.rows import DebtorRow, DebtRow
 from storage.types import utc_now
 
 if TYPE_CHECKING:  # dialogs.flow's package import loads the whole dialog machine
-    from dialogs.flow.snapshots import AgreementSnapshot, DebtorSnapshot
+    from dialogs.flow.snapshots import DebtorSnapshot
 
 debtor_t = tables.debtor
 debt_t = tables.debt
 agreement_t = tables.agreement
 installment_t = tables.installment
 
-# The snapshot is read for every dialog step: its statements are built once, bound per call.
-# Every event of a linked chat reads the snapshot: prepared, run straight on the driver.
-_LIVE_AGREEMENT = (
-    agreement_t.c.debtor_id == bindparam("k_id"),
-    agreement_t.c.status != AgreementStatus.CANCELLED.value,
-)
-_SNAPSHOT_DEBTOR = Prepared(
-    select(debtor_t).where(debtor_t.c.id == bindparam("k_id"), debtor_t.c.erased_at.is_(None))
-)
 _BY_CPF = Prepared(
     select(debtor_t)
     .where(debtor_t.c.cpf == bindparam("k_cpf"), debtor_t.c.erased_at.is_(None))
     .order_by(debtor_t.c.id)
     .limit(1)
-)
-_SNAPSHOT_DEBTS = Prepared(
-    select(debt_t)
-    .where(debt_t.c.debtor_id == bindparam("k_id"), debt_t.c.status != DebtStatus.PAID.value)
-    .order_by(debt_t.c.due_date)
-)
-_SNAPSHOT_AGREEMENTS = Prepared(
-    select(agreement_t).where(*_LIVE_AGREEMENT).order_by(agreement_t.c.id)
-)
-_SNAPSHOT_INSTALLMENTS = Prepared(
-    select(installment_t)
-    .join(agreement_t, agreement_t.c.id == installment_t.c.agreement_id)
-    .where(*_LIVE_AGREEMENT)
-    .order_by(installment_t.c.agreement_id, installment_t.c.number)
 )
 
 
@@ -217,62 +195,4 @@ class SqlDebtors(Repository):
 
     async def snapshot(self, debtor_id: int) -> DebtorSnapshot | None:
         """Debtor, unpaid debts and live agreements (not cancelled) with their installments."""
-        from dialogs.flow.snapshots import DebtorSnapshot, DebtSnapshot
-
-        params = {"k_id": debtor_id}
-        found = await self.conn.fetch(_SNAPSHOT_DEBTOR, params)
-        if not found:
-            return None
-        debtor = DebtorRow.from_row(found[0])
-        debt_rows = await self.conn.fetch(_SNAPSHOT_DEBTS, params)
-        debts = tuple(
-            DebtSnapshot(
-                debt_id=d.id,
-                contract=d.contract,
-                description=d.description,
-                due_date=d.due_date,
-                principal_cents=d.principal_cents,
-                paid_cents=d.paid_cents,
-                status=d.status,
-            )
-            for d in map(DebtRow.from_row, debt_rows)
-        )
-        return DebtorSnapshot(
-            debtor_id=debtor.id,
-            name=debtor.name,
-            cpf=debtor.cpf,
-            birth_date=debtor.birth_date,
-            state=debtor.state,
-            debts=debts,
-            agreements=await self._agreements(debtor_id),
-        )
-
-    async def _agreements(self, debtor_id: int) -> tuple[AgreementSnapshot, ...]:
-        from dialogs.flow.snapshots import AgreementSnapshot, InstallmentSnapshot
-
-        params = {"k_id": debtor_id}
-        agreements = await self.conn.fetch(_SNAPSHOT_AGREEMENTS, params)
-        if not agreements:
-            return ()
-        by_agreement: dict[int, list[InstallmentRow]] = {}
-        for r in await self.conn.fetch(_SNAPSHOT_INSTALLMENTS, params):
-            by_agreement.setdefault(r["agreement_id"], []).append(InstallmentRow.from_row(r))
-        return tuple(
-            AgreementSnapshot(
-                agreement_id=a["id"],
-                payment_channel=a["payment_channel"],
-                status=a["status"],
-                total_cents=a["total_cents"],
-                installments=tuple(
-                    InstallmentSnapshot(
-                        number=i.number,
-                        amount_cents=i.amount_cents,
-                        due_date=i.due_date,
-                        status=i.status,
-                        paid_cents=i.paid_cents,
-                    )
-                    for i in by_agreement.get(a["id"], [])
-                ),
-            )
-            for a in agreements
-        )
+        return await read_snapshot(self.conn, self.dialect, debtor_id)

@@ -6,6 +6,7 @@ and on PostgreSQL `SKIP LOCKED` lets several schedulers share the queue.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
@@ -14,26 +15,28 @@ from storage import tables
 from storage.enums import JobStatus
 from storage.prepared import Prepared, bound
 from storage.repositories.base import Repository, insert_or_ignore
-from storage.rows import JobRow
+from storage.rows import JobRow, NewJob
 from storage.types import utc_now
 
 t = tables.scheduled_job
 
-# Agreements schedule a check per installment: prepared, run straight on the driver.
+# Dialog steps and agreements schedule jobs: prepared, run straight on the driver.
+_COLUMNS = (
+    "kind",
+    "run_at",
+    "key",
+    "ref",
+    "conversation_id",
+    "debtor_id",
+    "status",
+    "attempts",
+    "created_at",
+)
 _SCHEDULE = Prepared(
-    lambda dialect: insert_or_ignore(dialect, t, ("key",), ("id",)).values(
-        bound(
-            "kind",
-            "run_at",
-            "key",
-            "ref",
-            "conversation_id",
-            "debtor_id",
-            "status",
-            "attempts",
-            "created_at",
-        )
-    )
+    lambda dialect: insert_or_ignore(dialect, t, ("key",), ("id",)).values(bound(*_COLUMNS))
+)
+_SCHEDULE_QUIETLY = Prepared(
+    lambda dialect: insert_or_ignore(dialect, t, ("key",)).values(bound(*_COLUMNS))
 )
 
 
@@ -65,6 +68,34 @@ class SqlJobs(Repository):
         }
         inserted = await self.conn.fetch(_SCHEDULE, values)
         return int(inserted[0]["id"]) if inserted else None
+
+    async def schedule_many(
+        self,
+        jobs: Sequence[NewJob],
+        *,
+        conversation_id: int | None = None,
+        debtor_id: int | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        """`schedule` for several jobs of one chat in one driver call (one round trip)."""
+        created_at = now or utc_now()
+        await self.conn.run_many(
+            _SCHEDULE_QUIETLY,
+            [
+                {
+                    "kind": job.kind,
+                    "run_at": job.run_at,
+                    "key": job.key,
+                    "ref": job.ref,
+                    "conversation_id": conversation_id,
+                    "debtor_id": debtor_id,
+                    "status": JobStatus.PENDING.value,
+                    "attempts": 0,
+                    "created_at": created_at,
+                }
+                for job in jobs
+            ],
+        )
 
     async def claim_due(self, now: datetime, limit: int, lease_seconds: float) -> list[JobRow]:
         """Lease due jobs (and jobs whose worker's lease ran out), earliest first."""

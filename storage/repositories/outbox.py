@@ -1,9 +1,12 @@
 """The transactional outbox: outbound deliveries written in the same commit as the state.
 
-`claim` hands a worker only the oldest unsent row of each conversation, so messages in one
-chat go out in order even with many workers; a lease (`claimed_until`) lets another worker
-retry a row whose worker died. On PostgreSQL, `FOR UPDATE SKIP LOCKED` keeps concurrent
-claimers off each other's rows.
+`claim` leases, per chat, a run of its oldest unsent rows (at most `per_chat`, all due and
+none leased), so messages in one chat go out in order even with many workers; a lease
+(`claimed_until`) lets another worker retry a row whose worker died, and `release` hands back
+rows a worker claimed but did not try. Chats' heads are found with GROUP BY over a partial
+index of unsent rows, so a claim costs the backlog of unsent rows, never the sent history. On
+PostgreSQL, `FOR UPDATE SKIP LOCKED` on each chat's head keeps concurrent claimers off each
+other's chats.
 """
 
 from __future__ import annotations
@@ -11,11 +14,27 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, case, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Integer,
+    Update,
+    any_,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal_column,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql
 
 from storage import tables
 from storage.enums import DeliveryStatus, OutboxStatus
-from storage.repositories.base import Repository
+from storage.prepared import Prepared, bound
+from storage.repositories.base import Repository, insert_or_ignore
 from storage.repositories.messages import SqlMessages
 from storage.rows import NewOutbox, OutboxRow
 from storage.types import utc_now
@@ -25,8 +44,119 @@ message_t = tables.message
 UNSENT = (OutboxStatus.PENDING.value, OutboxStatus.SENDING.value)
 
 
-# Built once: marking sent is per delivered message, the hottest write of the worker.
-_MARK_SENT = (
+def _unsent(table: FromClause) -> ColumnElement[bool]:
+    """`status IN ('pending', 'sending')` in literals, as the partial index of unsent rows
+    (`storage.models.Outbox`) spells it: SQLite uses that index only for an exact match."""
+    return table.c.status.in_([literal_column(f"'{status}'") for status in UNSENT])
+
+
+def _claimable(table: FromClause) -> ColumnElement[bool]:
+    """Due and not leased by a live worker (at `c_now`)."""
+    now = bindparam("c_now", type_=t.c.available_at.type)
+    return (table.c.available_at <= now) & or_(
+        table.c.claimed_until.is_(None), table.c.claimed_until <= now
+    )
+
+
+def _claim_statement(dialect: str, *, by_channel: bool) -> Update:
+    """Lease runs of due rows: per chat (oldest head first), its unsent rows from the head on,
+    at most `c_per_chat` of them and none from the first one that is not due or is leased;
+    at most `c_rows` rows in all. Each chat's run is bounded by reading its first
+    `c_per_chat` unsent rows only, so a chat with a long queue costs no more than a short one.
+    PostgreSQL locks the heads with SKIP LOCKED: a chat belongs to the claimer that holds its
+    head, so two claimers never split one chat's run."""
+    now = bindparam("c_now", type_=t.c.available_at.type)
+    grouped = t.alias("grouped")
+    heads_of_chats = select(func.min(grouped.c.id)).where(_unsent(grouped))
+    if by_channel:
+        heads_of_chats = heads_of_chats.where(grouped.c.channel == bindparam("c_channel"))
+    head = t.alias("head")
+    ahead = t.alias("ahead")
+    waits = or_(ahead.c.available_at > now, ahead.c.claimed_until > now)
+    first_rows = (
+        select(ahead.c.id, case((waits, ahead.c.id)).label("blocked_id"))
+        .where(
+            ahead.c.channel == head.c.channel,
+            ahead.c.conversation_id == head.c.conversation_id,
+            _unsent(ahead),
+            ahead.c.id >= head.c.id,
+        )
+        .order_by(ahead.c.id)
+        .limit(bindparam("c_per_chat", type_=Integer))
+        .correlate(head)
+        .subquery("first_rows")
+    )
+    run_end = select(
+        func.coalesce(func.min(first_rows.c.blocked_id) - 1, func.max(first_rows.c.id))
+    ).scalar_subquery()
+    heads = (
+        select(head.c.id, head.c.channel, head.c.conversation_id, run_end.label("run_end"))
+        .where(head.c.id.in_(heads_of_chats.group_by(grouped.c.conversation_id)), _claimable(head))
+        .order_by(head.c.id)
+        .limit(bindparam("c_chats", type_=Integer))
+    )
+    if dialect == "postgresql":
+        heads = heads.with_for_update(skip_locked=True, of=head)
+    chats = heads.cte("chats")
+    row = t.alias("run_row")
+    in_run = (
+        (row.c.channel == chats.c.channel)
+        & (row.c.conversation_id == chats.c.conversation_id)
+        & _unsent(row)
+        & (row.c.id >= chats.c.id)
+        & (row.c.id <= chats.c.run_end)
+    )
+    limit = bindparam("c_rows", type_=Integer)
+    chosen: ColumnElement[bool]
+    if dialect == "postgresql":
+        # Every step an index lookup keyed by the step before (a correlated subquery per
+        # chat, then the primary key): a join here could be planned as a scan of all unsent
+        # rows per chat when the statistics still say there are hardly any.
+        run_ids = select(func.array_agg(row.c.id)).where(in_run).correlate(chats)
+        runs = select(
+            chats.c.id.label("head"), func.unnest(run_ids.scalar_subquery()).label("id")
+        ).subquery("runs")
+        first = select(runs.c.id).order_by(runs.c.head, runs.c.id).limit(limit).subquery("first")
+        ids = select(func.array_agg(first.c.id)).scalar_subquery()
+        # Still unsent, said so that the planner cannot pick the partial index (it would read
+        # all of it when the statistics still say it is nearly empty) over the primary key.
+        still_unsent = t.c.status.not_in(
+            [literal_column(f"'{status}'") for status in (OutboxStatus.SENT, OutboxStatus.FAILED)]
+        )
+        chosen = (t.c.id == any_(cast(ids, postgresql.ARRAY(Integer)))) & still_unsent
+    else:
+        run_rows = select(row.c.id).select_from(chats).join(row, in_run)
+        chosen = t.c.id.in_(run_rows.order_by(chats.c.id, row.c.id).limit(limit)) & _unsent(t)
+    return (
+        update(t)
+        .where(chosen, _claimable(t))
+        .values(
+            status=OutboxStatus.SENDING.value,
+            claimed_until=bindparam("c_until", type_=t.c.claimed_until.type),
+            attempts=t.c.attempts + 1,
+        )
+        .returning(*t.c)
+    )
+
+
+# Prepared (run straight on the driver): every reply is queued, claimed and marked sent.
+_ENQUEUE = Prepared(
+    lambda dialect: insert_or_ignore(dialect, t, ("idempotency_key",), ("id",)).values(
+        bound(
+            "conversation_id",
+            "message_id",
+            "channel",
+            "address",
+            "payload",
+            "idempotency_key",
+            "status",
+            "attempts",
+            "available_at",
+            "created_at",
+        )
+    )
+)
+_MARK_SENT = Prepared(
     update(t)
     .where(t.c.id == bindparam("k_id"))
     .values(
@@ -36,7 +166,18 @@ _MARK_SENT = (
         claimed_until=None,
     )
 )
-_ATTACH_CHANNEL_ID = (
+_CLAIM = Prepared(lambda dialect: _claim_statement(dialect, by_channel=False))
+_CLAIM_CHANNEL = Prepared(lambda dialect: _claim_statement(dialect, by_channel=True))
+_RELEASE = Prepared(
+    update(t)
+    .where(
+        t.c.id == bindparam("k_id"),
+        t.c.status == OutboxStatus.SENDING.value,
+        t.c.claimed_until == bindparam("k_until", type_=t.c.claimed_until.type),
+    )
+    .values(status=OutboxStatus.PENDING.value, claimed_until=None, attempts=t.c.attempts - 1)
+)
+_ATTACH_CHANNEL_ID = Prepared(
     update(message_t)
     .where(message_t.c.id == bindparam("k_id"))
     .values(
@@ -78,46 +219,41 @@ class SqlOutbox(Repository):
             }
             for row in rows
         ]
-        stmt = self.insert_or_ignore(t, ("idempotency_key",), returning=("id",))
-        return sorted((await self.conn.execute(stmt, values)).scalars().all())
+        queued = [await self.conn.fetch(_ENQUEUE, row) for row in values]
+        return sorted(int(found[0]["id"]) for found in queued if found)
 
-    async def claim(self, batch: int, lease_seconds: float, now: datetime) -> list[OutboxRow]:
-        """Lease up to `batch` due rows, each the oldest unsent row of its conversation."""
-        candidate = t.alias("candidate")
-        earlier = t.alias("earlier")
-        head_of_chat = (
-            select(func.min(earlier.c.id))
-            .where(
-                earlier.c.conversation_id == candidate.c.conversation_id,
-                earlier.c.status.in_(UNSENT),
+    async def claim(
+        self,
+        batch: int,
+        lease_seconds: float,
+        now: datetime,
+        *,
+        channel: str | None = None,
+        per_chat: int = 1,
+    ) -> list[OutboxRow]:
+        """Lease up to `batch` due rows: per chat, its oldest unsent rows in order (at most
+        `per_chat`), oldest chats first; only chats of `channel` when given."""
+        params = {
+            "c_now": now,
+            "c_until": now + timedelta(seconds=lease_seconds),
+            "c_chats": batch,
+            "c_rows": batch,
+            "c_per_chat": per_chat,
+        }
+        if channel is None:
+            found = await self.conn.fetch(_CLAIM, params)
+        else:
+            found = await self.conn.fetch(_CLAIM_CHANNEL, {**params, "c_channel": channel})
+        return sorted((OutboxRow.from_row(r) for r in found), key=lambda row: row.id)
+
+    async def release(self, claimed: Sequence[OutboxRow]) -> None:
+        """Hand back rows as `claim` returned them, untried (a chat's rows behind a failure):
+        they are claimable again at once and that claim does not count as an attempt. A row
+        whose lease ran out and was claimed again since is left to its new claimer."""
+        if claimed:
+            await self.conn.run_many(
+                _RELEASE, [{"k_id": row.id, "k_until": row.claimed_until} for row in claimed]
             )
-            .scalar_subquery()
-        )
-        due = (
-            select(candidate.c.id)
-            .where(
-                candidate.c.status.in_(UNSENT),
-                candidate.c.available_at <= now,
-                or_(candidate.c.claimed_until.is_(None), candidate.c.claimed_until <= now),
-                candidate.c.id == head_of_chat,
-            )
-            .order_by(candidate.c.id)
-            .limit(batch)
-        )
-        if self.is_postgres:
-            due = due.with_for_update(skip_locked=True, of=candidate)
-        stmt = (
-            update(t)
-            .where(t.c.id.in_(due))
-            .values(
-                status=OutboxStatus.SENDING.value,
-                claimed_until=now + timedelta(seconds=lease_seconds),
-                attempts=t.c.attempts + 1,
-            )
-            .returning(*t.c)
-        )
-        claimed = [OutboxRow.from_row(r) for r in (await self.conn.execute(stmt)).mappings()]
-        return sorted(claimed, key=lambda row: row.id)
 
     async def mark_sent(self, outbox_id: int, channel_message_id: str, now: datetime) -> None:
         """Delivered to the platform; the stored message learns its platform id."""
@@ -142,9 +278,8 @@ class SqlOutbox(Repository):
         """`mark_sent` for a whole round in two executemany statements instead of two per row."""
         if not sent:
             return
-        await self.conn.execute(
-            _MARK_SENT,
-            [{"k_id": row.id, "k_cmid": cmid, "k_at": now} for row, cmid in sent],
+        await self.conn.run_many(
+            _MARK_SENT, [{"k_id": row.id, "k_cmid": cmid, "k_at": now} for row, cmid in sent]
         )
         messages = [
             {"k_id": row.message_id, "k_cmid": cmid}
@@ -152,7 +287,7 @@ class SqlOutbox(Repository):
             if row.message_id is not None
         ]
         if messages:
-            await self.conn.execute(_ATTACH_CHANNEL_ID, messages)
+            await self.conn.run_many(_ATTACH_CHANNEL_ID, messages)
 
     async def mark_retry(self, outbox_id: int, error: str, available_at: datetime) -> None:
         """Try again at `available_at`; later rows of the chat wait behind this one."""
@@ -190,8 +325,18 @@ class SqlOutbox(Repository):
         count: int = (await self.conn.execute(stmt)).scalar_one()
         return count
 
-    async def next_due_at(self) -> datetime | None:
-        """When the earliest unsent row becomes due (lets a worker sleep until then)."""
-        stmt = select(func.min(t.c.available_at)).where(t.c.status.in_(UNSENT))
+    async def next_due_at(self, channels: Sequence[str] | None = None) -> datetime | None:
+        """When the first chat (of `channels`, if given) can be claimed: its oldest unsent row
+        is due and not leased. Rows waiting behind another row do not count, so a worker whose
+        chats are all held back by a retry sleeps until that retry instead of spinning."""
+        heads = select(func.min(t.c.id)).where(_unsent(t))
+        if channels is not None:
+            heads = heads.where(t.c.channel.in_(channels))
+        head = t.alias("head")
+        ready = case(
+            (head.c.claimed_until > head.c.available_at, head.c.claimed_until),
+            else_=head.c.available_at,
+        )
+        stmt = select(func.min(ready)).where(head.c.id.in_(heads.group_by(t.c.conversation_id)))
         due: datetime | None = (await self.conn.execute(stmt)).scalar_one_or_none()
         return due

@@ -91,3 +91,7 @@ async def test_snapshot_shows_unpaid_debts_and_live_agreements(db: Database) -> 
         (1, 50000, "pending"),
         (2, 50000, "pending"),
     ]
+    # Dates survive the trip (PostgreSQL nests debts and installments as JSON).
+    assert [i.due_date for i in agreement.installments] == [date(2026, 4, 1), date(2026, 5, 1)]
+    assert [d.due_date for d in snapshot.debts] == [date(2026, 1, 5), date(2026, 1, 5)]
+    assert snapshot.birth_date == date(1980, 5, 17)

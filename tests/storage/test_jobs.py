@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from storage.database import Database
-from tests.storage.helpers import NOW
+from storage.rows import NewJob
+from tests.storage.helpers import NOW, new_conversation
 
 
 async def test_scheduling_the_same_key_twice_is_one_job(db: Database) -> None:
@@ -18,6 +19,31 @@ async def test_scheduling_the_same_key_twice_is_one_job(db: Database) -> None:
     assert job is not None
     assert job.run_at == NOW
     assert job.ref == "inst-3"
+
+
+async def test_several_jobs_are_scheduled_at_once_and_existing_keys_are_kept(
+    db: Database,
+) -> None:
+    chat = await new_conversation(db)
+    async with db.transaction() as tx:
+        await tx.jobs.schedule("check", NOW, "check:7:1", "kept", now=NOW)
+        await tx.jobs.schedule_many(
+            [
+                NewJob("check", NOW + timedelta(days=1), "check:7:1", "replaced?"),
+                NewJob("check", NOW + timedelta(days=31), "check:7:2", "7:2"),
+            ],
+            conversation_id=chat.id,
+            now=NOW,
+        )
+        first, second = await tx.jobs.by_key("check:7:1"), await tx.jobs.by_key("check:7:2")
+    assert first is not None
+    assert (first.ref, first.run_at) == ("kept", NOW)
+    assert second is not None
+    assert (second.ref, second.run_at, second.conversation_id) == (
+        "7:2",
+        NOW + timedelta(days=31),
+        chat.id,
+    )
 
 
 async def test_only_due_jobs_are_claimed_and_a_lost_lease_runs_again(db: Database) -> None:
