@@ -26,14 +26,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import multiprocessing
 import random
 import resource
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+
+from sqlalchemy import func, select
 
 from bot.channels.base import ChannelName, ConversationKey, Inbound, OutboundMessage, Sender
 from bot.clock import ManualClock
@@ -46,8 +50,9 @@ from dialogs.flow.actions import Reply
 from dialogs.flow.events import DebtorLookedUp, Event, StartRequested, TextReceived
 from dialogs.flow.snapshots import DebtorSnapshot, DebtSnapshot
 from dialogs.negotiation.policy import Policy, default_policy
-from storage import Database, upgrade
+from storage import Database, tables, upgrade
 from storage.debt_import import ImportedDebt, ImportedDebtor, upsert_imported_debts
+from storage.enums import OutboxStatus
 
 BENCH_NOW = datetime(2026, 11, 25, 13, 0, tzinfo=UTC)
 SCRIPT_AFTER_CPF = ("quero parcelar", "6x", "sim", "pix", "sim", "obrigado")
@@ -252,6 +257,8 @@ async def run_capacity(
     debtors: int,
     clock: ManualClock,
     echo: Callable[[str], None] | None = None,
+    *,
+    first: int = 0,
 ) -> Figures:
     """Every debtor sends its next message as soon as the last one is committed."""
     figures = Figures("service (closed loop)", 0, 0.0)
@@ -264,7 +271,7 @@ async def run_capacity(
             figures.events += 1
 
     async def everyone() -> None:
-        await asyncio.gather(*(debtor(n) for n in range(debtors)))
+        await asyncio.gather(*(debtor(first + n) for n in range(debtors)))
 
     return await measured(figures, debtors * len(script_for(0)), everyone, echo)
 
@@ -352,6 +359,40 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+@dataclass
+class _Rig:
+    """One process's share of a bench: database, service, outbox worker, recording sender."""
+
+    db: Database
+    clock: ManualClock
+    counter: ReplyCounter
+    sender: RecordingSender
+
+
+@contextlib.asynccontextmanager
+async def _rig(url: str, policy: Policy) -> AsyncIterator[_Rig]:
+    db = Database(url)
+    clock = ManualClock(BENCH_NOW)
+    service = ConversationService(db, policy, clock)
+    sender = RecordingSender()
+    outbox = OutboxWorker(
+        db,
+        {"webchat": sender},
+        clock,
+        limits={"webchat": ChannelLimits(100_000, 100_000, 100_000)},
+        idle_poll_seconds=0.05,
+    )
+    service.on_commit(outbox.wake)
+    stop = asyncio.Event()
+    worker = asyncio.create_task(outbox.run(stop))
+    try:
+        yield _Rig(db, clock, ReplyCounter(service), sender)
+    finally:
+        stop.set()
+        await worker
+        await db.dispose()
+
+
 async def bench(
     database_url: str | None,
     debtors: int,
@@ -359,40 +400,109 @@ async def bench(
     echo: Callable[[str], None],
     progress: Callable[[int], None],
     report: Callable[[str], None] | None = None,
+    processes: int = 1,
 ) -> Sequence[Figures]:
-    """`report` (optional) receives a progress line every couple of seconds while running."""
+    """`report` (optional) receives a progress line every couple of seconds while running.
+
+    `processes` > 1 (PostgreSQL only) splits the debtors over that many processes, each with
+    its own service and outbox on the shared database, as several `quita run` would.
+    """
     policy = default_policy()
     with tempfile.TemporaryDirectory() as tmp:
         url = database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
         await upgrade(url)
-        db = Database(url)
-        clock = ManualClock(BENCH_NOW)
-        service = ConversationService(db, policy, clock)
-        sender = RecordingSender()
-        outbox = OutboxWorker(
-            db,
-            {"webchat": sender},
-            clock,
-            limits={"webchat": ChannelLimits(100_000, 100_000, 100_000)},
-            idle_poll_seconds=0.05,
-        )
-        service.on_commit(outbox.wake)
-        counter = ReplyCounter(service)
-        stop = asyncio.Event()
-        worker = asyncio.create_task(outbox.run(stop))
-        try:
-            echo(f"seeding {2 * debtors:,} debtors into {db.dialect}…")
-            await seed_debtors(db, 2 * debtors, progress)
-            results = [await run_capacity(counter, debtors, clock, report)]
-            await drain_outbox(sender, counter.queued, echo)  # the next run starts clean
-            results.append(await run_open_loop(counter, debtors, debtors, rate, clock, report))
-            await drain_outbox(sender, counter.queued, echo)
-        finally:
-            stop.set()
-            await worker
-            await db.dispose()
+        async with _rig(url, policy) as rig:
+            echo(f"seeding {2 * debtors:,} debtors into {rig.db.dialect}…")
+            await seed_debtors(rig.db, 2 * debtors, progress)
+            if processes > 1:
+                if rig.db.dialect != "postgresql":
+                    raise ValueError("several processes need PostgreSQL (SQLite has one writer)")
+                results = await _bench_processes(url, debtors, rate, processes, echo)
+            else:
+                results = [await run_capacity(rig.counter, debtors, rig.clock, report)]
+                await drain_outbox(rig.sender, rig.counter.queued, echo)  # start clean
+                results.append(
+                    await run_open_loop(rig.counter, debtors, debtors, rate, rig.clock, report)
+                )
+                await drain_outbox(rig.sender, rig.counter.queued, echo)
     results.append(run_baseline(debtors, policy))
     return results
+
+
+async def _bench_processes(
+    url: str, debtors: int, rate: float, processes: int, echo: Callable[[str], None]
+) -> list[Figures]:
+    """Both runs, each split over `processes` worker processes that start together."""
+    loop = asyncio.get_running_loop()
+    share = debtors // processes
+    results: list[Figures] = []
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(processes, mp_context=context) as pool:
+        for label, first in (
+            (f"service (closed loop, {processes} processes)", 0),
+            (
+                f"service @ {rate:,.0f}/s offered, {processes} processes",
+                debtors,
+            ),
+        ):
+            start_at = time.time() + 3.0  # every process set up and waiting by then
+            slices = [
+                loop.run_in_executor(
+                    pool,
+                    _bench_slice,
+                    url,
+                    first == 0,
+                    first + n * share,
+                    share,
+                    rate / processes,
+                    start_at,
+                )
+                for n in range(processes)
+            ]
+            parts = await asyncio.gather(*slices)
+            figures = Figures(label, 0, 0.0)
+            for events, seconds, latencies, cpu in parts:
+                figures.events += events
+                figures.seconds = max(figures.seconds, seconds)
+                figures.latencies_ms.extend(latencies)
+                figures.cpu_seconds += cpu
+            echo(f"{label}: every process's outbox delivered its replies")
+            results.append(figures)
+    return results
+
+
+async def _outbox_drained(rig: _Rig) -> None:
+    """Until no reply is left unsent in the database, whichever process sends it."""
+    unsent = (
+        select(func.count())
+        .select_from(tables.outbox)
+        .where(tables.outbox.c.status.in_((OutboxStatus.PENDING.value, OutboxStatus.SENDING.value)))
+    )
+    while True:
+        async with rig.db.transaction(write=False) as tx:
+            if not (await tx.connection.execute(unsent)).scalar_one():
+                return
+        with contextlib.suppress(TimeoutError):  # woken by a delivery here, or look again
+            await asyncio.wait_for(rig.sender.wait_for(rig.sender.sent + 1), 0.2)
+
+
+def _bench_slice(
+    url: str, closed_loop: bool, first: int, count: int, rate: float, start_at: float
+) -> tuple[int, float, list[float], float]:
+    """In a worker process: one share of a run; (events, seconds, latencies, cpu seconds)."""
+
+    async def run() -> Figures:
+        async with _rig(url, default_policy()) as rig:
+            await asyncio.sleep(max(0.0, start_at - time.time()))
+            if closed_loop:
+                figures = await run_capacity(rig.counter, count, rig.clock, first=first)
+            else:
+                figures = await run_open_loop(rig.counter, count, first, rate, rig.clock)
+            await _outbox_drained(rig)  # any process's outbox may deliver any chat's replies
+            return figures
+
+    figures = asyncio.run(run())
+    return figures.events, figures.seconds, figures.latencies_ms, figures.cpu_seconds
 
 
 # -- the Telegram path: real python-telegram-bot against the loopback Bot API ---------------

@@ -37,8 +37,22 @@ from bot.bench import (
     show_default=True,
     help="service: the service path alone; telegram: end to end through PTB polling.",
 )
-def bench_command(debtors: int, rate: float, database: str | None, channel: str) -> None:
+@click.option(
+    "--processes",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 16),
+    help="Split the debtors over this many processes (PostgreSQL only), like several `quita run`.",
+)
+def bench_command(
+    debtors: int, rate: float, database: str | None, channel: str, processes: int
+) -> None:
     """Drive simulated debtors through complete conversations and print the figures."""
+    if processes > 1 and (channel != "service" or not (database or "").startswith("postgresql")):
+        raise click.UsageError(
+            "--processes needs --channel service and a PostgreSQL --database "
+            "(SQLite has a single writer)."
+        )
     seeded = debtors if channel == "telegram" else 2 * debtors
     with click.progressbar(length=seeded, label="seeding", file=sys.stderr) as bar:
 
@@ -53,7 +67,9 @@ def bench_command(debtors: int, rate: float, database: str | None, channel: str)
                 bench_telegram(database, debtors, click.echo, advance, report=report)
             )
         else:
-            results = asyncio.run(bench(database, debtors, rate, click.echo, advance, report))
+            results = asyncio.run(
+                bench(database, debtors, rate, click.echo, advance, report, processes)
+            )
     for figures in results:
         click.echo(
             figures.line().replace(" events", " updates")
