@@ -27,6 +27,7 @@ import asyncio
 import contextlib
 import itertools
 import multiprocessing
+import os
 import random
 import resource
 import tempfile
@@ -39,6 +40,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from bot import outbound_media
 from bot.channels.base import ChannelName, ConversationKey, Inbound, OutboundMessage, Sender
 from bot.clock import ManualClock
 from bot.outbox import ChannelLimits, OutboxWorker
@@ -186,6 +188,9 @@ async def measured(
     return figures
 
 
+_SENT_IDS = itertools.count(1)
+
+
 class RecordingSender:
     """Counts what the outbox would have sent."""
 
@@ -198,7 +203,8 @@ class RecordingSender:
     async def send(self, address: str, message: OutboundMessage) -> str:
         self.sent += 1
         self._progress.set()
-        return f"bench-{self.sent}"
+        # Unique like a platform's ids: across bench processes, and across runs in one.
+        return f"bench-{os.getpid()}-{next(_SENT_IDS)}"
 
     async def wait_for(self, count: int) -> None:
         """Until `count` messages in all have been sent."""
@@ -215,7 +221,8 @@ class ReplyCounter:
         self.queued = 0
 
     async def handle(self, inbound: Inbound) -> None:
-        self.queued += (await self.service.handle(inbound)).replies
+        result = await self.service.handle(inbound)  # (`+=` around an await loses updates)
+        self.queued += result.replies
 
 
 async def seed_debtors(db: Database, count: int, progress: Callable[[int], None]) -> None:
@@ -391,6 +398,7 @@ async def _rig(url: str, policy: Policy) -> AsyncIterator[_Rig]:
         stop.set()
         await worker
         await db.dispose()
+        await outbound_media.shutdown()  # the QR drawing process, as the app does on stop
 
 
 async def bench(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import BindParameter, bindparam
@@ -83,6 +84,28 @@ class Prepared:
         return found
 
 
+def _remember_last(process: Processor | None) -> Processor | None:
+    """`process`, answering a repeat of its last date or datetime from memory.
+
+    An event passes the same `now` to most of its statements, and turning a datetime into
+    what the driver stores (timezone check, then text on SQLite) is the costliest binding.
+    """
+    if process is None:
+        return None
+    last_in: Any = None
+    last_out: Any = None
+
+    def remembered(value: Any) -> Any:
+        nonlocal last_in, last_out
+        if not isinstance(value, date):  # only immutable values can be remembered by identity
+            return process(value)
+        if value is not last_in:
+            last_in, last_out = value, process(value)
+        return last_out
+
+    return remembered
+
+
 def bound(*names: str) -> dict[str, BindParameter[Any]]:
     """`{name: bindparam(name)}` for an INSERT's or UPDATE's `.values(...)`."""
     return {name: bindparam(name) for name in names}
@@ -98,7 +121,8 @@ def _compile(statement: Executable, dialect: Dialect) -> Compiled:
         missing = ", ".join(sorted(str(column.key) for column in defaulted))
         raise TypeError(f"Prepared statements must set every column with a default: {missing}")
     binders = tuple(
-        compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
+        _remember_last(compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
+        for name in names
     )
     fixed = {
         name: bind.value

@@ -136,12 +136,13 @@ class InboundRow(_FromRow):
 
 @dataclass(frozen=True, slots=True)
 class NewReply:
-    """One outbound message to store and queue: transcript text, its structured form, and
-    `delivery`, the outbox payload (the rendered message as JSON text). `refused` says why it
-    must not be sent at all: it is then stored as failed, with no delivery."""
+    """One outbound message to store and queue: transcript text, `payload` (its structured
+    form as JSON text, for the transcript) and `delivery`, the outbox payload (usually the
+    same text). `refused` says why it must not be sent at all: it is then stored as failed,
+    with no delivery."""
 
     text: str
-    payload: Mapping[str, Any] | None
+    payload: str | None
     author: str
     delivery: str
     refused: str | None = None

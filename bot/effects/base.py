@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from bot.channels.base import OutboundMessage
-from bot.outbound_codec import as_dict, dump
+from bot.outbound_codec import dump
 from dialogs.flow import Context, initial_context
 from dialogs.flow.actions import Action
 from dialogs.flow.events import (
@@ -137,17 +137,20 @@ class Effects:
             conv.id,
             conv.channel,
             conv.address,
-            [
-                NewReply(
-                    text=item.message.text or item.message.image_caption,
-                    payload=as_dict(item.message),
-                    author=item.author,
-                    delivery=dump(item.message),
-                    refused=item.refused,
-                )
-                for item in planned
-            ],
+            [_reply(item) for item in planned],
             now=state.now,
         )
         state.outbound.clear()
         return queued
+
+
+def _reply(item: Outgoing) -> NewReply:
+    """The transcript's copy and the outbox's copy of a message are the same JSON text."""
+    rendered = dump(item.message)
+    return NewReply(
+        text=item.message.text or item.message.image_caption,
+        payload=rendered,
+        author=item.author,
+        delivery=rendered,
+        refused=item.refused,
+    )

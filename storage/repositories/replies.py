@@ -23,7 +23,7 @@ from storage.enums import DeliveryStatus, Direction, OutboxStatus
 from storage.prepared import Prepared, bound
 from storage.repositories.base import Repository
 from storage.rows import NewReply
-from storage.types import UTCDateTime, dump_json
+from storage.types import UTCDateTime
 
 message_t = tables.message
 outbox_t = tables.outbox
@@ -139,7 +139,7 @@ def _values(
         "direction": Direction.OUT.value,
         "author": reply.author,
         "text": reply.text,
-        "payload": None if reply.payload is None else dump_json(dict(reply.payload)),
+        "payload": reply.payload,
         "channel": channel,
         "delivery_status": (
             DeliveryStatus.PENDING if refused is None else DeliveryStatus.FAILED

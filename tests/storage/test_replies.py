@@ -12,9 +12,9 @@ from tests.storage.helpers import NOW, new_conversation
 async def test_replies_are_stored_in_order_and_only_the_allowed_ones_queued(db: Database) -> None:
     chat = await new_conversation(db)
     replies = [
-        NewReply("Olá, Maria!", {"text": "Olá, Maria!"}, "bot", '{"text": "Olá, Maria!"}'),
+        NewReply("Olá, Maria!", '{"text": "Olá, Maria!"}', "bot", '{"text": "Olá, Maria!"}'),
         NewReply("Lembrete", None, "bot", '{"text": "Lembrete"}', refused="frequency cap"),
-        NewReply("Seu saldo", {"text": "Seu saldo"}, "agent", '{"text": "Seu saldo"}'),
+        NewReply("Seu saldo", '{"text": "Seu saldo"}', "agent", '{"text": "Seu saldo"}'),
     ]
     async with db.transaction() as tx:
         queued = await tx.replies.add(chat.id, chat.channel, chat.address, replies, now=NOW)
