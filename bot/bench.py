@@ -121,7 +121,9 @@ class Target:
         wanted = f"≥ {self.min_rate:,.0f} {self.unit}/s" + (
             f", p99 ≤ {self.max_p99_ms:g} ms" if self.max_p99_ms is not None else ""
         )
-        got = f"{figures.rate:,.0f} {self.unit}/s, p99 {figures.percentile(99):.1f} ms"
+        got = f"{figures.rate:,.0f} {self.unit}/s" + (
+            f", p99 {figures.percentile(99):.1f} ms" if self.max_p99_ms is not None else ""
+        )
         return f"target: {wanted} ({self.label}): {'MET' if met else 'MISSED'}, got {got}"
 
 

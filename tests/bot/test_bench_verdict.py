@@ -14,6 +14,7 @@ def test_a_fast_closed_loop_meets_the_capacity_target() -> None:
 
     assert "MET" in verdict
     assert "2,000 events/s" in verdict
+    assert "p99" not in verdict  # a closed loop's latency is its queue, not the target
 
 
 def test_a_slow_closed_loop_misses_the_capacity_target() -> None:
