@@ -186,6 +186,8 @@ class Database:
             await tx.connection.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
+        if self._sqlite_writer is not None:
+            await self._sqlite_writer.close()
         if self._checkpointer is not None:
             await self._checkpointer.close()
         await self.engine.dispose()

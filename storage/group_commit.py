@@ -21,7 +21,7 @@ import contextlib
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import exc
 from sqlalchemy.engine import Connection
@@ -35,7 +35,6 @@ class _Group:
     committed: asyncio.Future[None]
     members: int = 0
     broken: BaseException | None = None
-    savepoints: list[str] = field(default_factory=list)
 
     def driver(self) -> sqlite3.Connection:
         driver: sqlite3.Connection | None = self.connection.connection.driver_connection
@@ -121,6 +120,11 @@ class GroupCommitWriter:
         group.connection.close()
         group.committed.set_result(None)
         await self._after_commit()
+
+    async def close(self) -> None:
+        """Wait for the group being committed, if any (call before disposing the engine)."""
+        while self._closers:
+            await asyncio.gather(*self._closers, return_exceptions=True)
 
     def _close_soon(self, group: _Group) -> None:
         """Commit `group` once the writers that are ready to run now have joined it."""
