@@ -245,6 +245,15 @@ class OutboxWorker:
                     )
                     more = more or len(rows) == room
                     claimed += rows
+        except Exception:
+            self._handed_back[:0] = back
+            if not sent:
+                raise
+            # Perhaps one delivery's record was refused: record them one by one, and if that
+            # worked, run the round again without them (else the database is down: raise).
+            if not await self._record_each(sent, now):
+                raise
+            return await self._round(claim=claim)
         except BaseException:
             self._unrecorded[:0] = sent  # not recorded: the next round tries again
             self._handed_back[:0] = back
@@ -254,6 +263,33 @@ class OutboxWorker:
         for _, run in groupby(claimed, key=lambda row: row.conversation_id):
             self._start(list(run))
         return len(claimed), more
+
+    async def _record_each(self, sent: list[tuple[OutboxRow, str]], now: datetime) -> bool:
+        """Record deliveries one by one after a round's transaction failed.
+
+        A platform message id the database refuses (one it has seen before) would otherwise
+        fail every round and stall the worker, and the rows would go out again when their
+        lease ends. Such a row is recorded as sent without the id (the message did go out;
+        only later status updates for it are lost). Rows that still cannot be recorded (the
+        database is down) wait for the next round; False if there were any.
+        """
+        recorded_all = True
+        for row, platform_id in sent:
+            for kept_id in (platform_id, None):
+                try:
+                    async with self._db.transaction(write=True) as tx:
+                        await tx.outbox.mark_sent_many([(row, kept_id)], now)
+                except Exception as error:
+                    log.info("outbox row %s: recording failed (%s)", row.id, type(error).__name__)
+                    continue
+                self.delivered += 1
+                if kept_id is None:
+                    log.warning("outbox row %s: sent; its platform id was refused", row.id)
+                break
+            else:
+                self._unrecorded.append((row, platform_id))
+                recorded_all = False
+        return recorded_all
 
     def _start(self, run: list[OutboxRow]) -> None:
         channel = run[0].channel

@@ -274,8 +274,11 @@ class SqlOutbox(Repository):
                 message_id, channel_message_id
             )
 
-    async def mark_sent_many(self, sent: Sequence[tuple[OutboxRow, str]], now: datetime) -> None:
-        """`mark_sent` for a whole round in two executemany statements instead of two per row."""
+    async def mark_sent_many(
+        self, sent: Sequence[tuple[OutboxRow, str | None]], now: datetime
+    ) -> None:
+        """`mark_sent` for a whole round in two executemany statements instead of two per row
+        (a None platform id: sent, but the id is not kept)."""
         if not sent:
             return
         await self.conn.run_many(

@@ -232,3 +232,25 @@ async def test_two_workers_on_one_database_never_send_a_message_twice(
     for address, events in chats.items():
         assert texts_to(sender, address) == [text for event in events for text in event]
     assert sum(w.delivered for w in workers) == 270
+
+
+class RepeatingIdSender(ScriptedSender):
+    """A platform that hands out the same message id twice (or a second worker's id)."""
+
+    async def send(self, address: str, message: OutboundMessage) -> str:
+        await super().send(address, message)
+        return "tg-same-id"
+
+
+async def test_a_platform_id_seen_before_does_not_stall_delivery_or_resend(db: Database) -> None:
+    await enqueue_events(db, {"700": [["primeira"]], "701": [["segunda"]], "702": [["terceira"]]})
+    sender = RepeatingIdSender()
+    worker = worker_for(db, sender, rate_per_second=1000, per_chat_rate=1000, per_chat_burst=1)
+
+    await run_worker(worker, asyncio.ensure_future(sender.wait_delivered(3)))
+
+    assert sorted(text for _, text, _ in sender.delivered) == ["primeira", "segunda", "terceira"]
+    rows = await outbox_rows(db)
+    assert {r.status for r in rows.values()} == {"sent"}  # recorded, so never sent again
+    assert worker.delivered == 3
+    assert len(sender.attempts) == 3
