@@ -139,21 +139,24 @@ def _claim_statement(dialect: str, *, by_channel: bool) -> Update:
     )
 
 
+# Every column a new delivery sets (`storage.repositories.replies` writes them too).
+NEW_DELIVERY_COLUMNS = (
+    "conversation_id",
+    "message_id",
+    "channel",
+    "address",
+    "payload",
+    "idempotency_key",
+    "status",
+    "attempts",
+    "available_at",
+    "created_at",
+)
+
 # Prepared (run straight on the driver): every reply is queued, claimed and marked sent.
 _ENQUEUE = Prepared(
     lambda dialect: insert_or_ignore(dialect, t, ("idempotency_key",), ("id",)).values(
-        bound(
-            "conversation_id",
-            "message_id",
-            "channel",
-            "address",
-            "payload",
-            "idempotency_key",
-            "status",
-            "attempts",
-            "available_at",
-            "created_at",
-        )
+        bound(*NEW_DELIVERY_COLUMNS)
     )
 )
 _MARK_SENT = Prepared(

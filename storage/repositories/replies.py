@@ -22,6 +22,7 @@ from storage import tables
 from storage.enums import DeliveryStatus, Direction, OutboxStatus
 from storage.prepared import Prepared, bound
 from storage.repositories.base import Repository
+from storage.repositories.outbox import NEW_DELIVERY_COLUMNS
 from storage.rows import NewReply
 from storage.types import UTCDateTime
 
@@ -50,22 +51,7 @@ _MESSAGE = Prepared(
     )
     .returning(message_t.c.id)
 )
-_DELIVERY = Prepared(
-    insert(outbox_t).values(
-        bound(
-            "conversation_id",
-            "message_id",
-            "channel",
-            "address",
-            "payload",
-            "idempotency_key",
-            "status",
-            "attempts",
-            "available_at",
-            "created_at",
-        )
-    )
-)
+_DELIVERY = Prepared(insert(outbox_t).values(bound(*NEW_DELIVERY_COLUMNS)))
 
 # -- PostgreSQL: both in one statement --------------------------------------------------------
 
