@@ -38,8 +38,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select
-
 from bot import outbound_media
 from bot.channels.base import ChannelName, ConversationKey, Inbound, OutboundMessage, Sender
 from bot.clock import ManualClock
@@ -52,9 +50,8 @@ from dialogs.flow.actions import Reply
 from dialogs.flow.events import DebtorLookedUp, Event, StartRequested, TextReceived
 from dialogs.flow.snapshots import DebtorSnapshot, DebtSnapshot
 from dialogs.negotiation.policy import Policy, default_policy
-from storage import Database, tables, upgrade
+from storage import Database, upgrade
 from storage.debt_import import ImportedDebt, ImportedDebtor, upsert_imported_debts
-from storage.enums import OutboxStatus
 
 BENCH_NOW = datetime(2026, 11, 25, 13, 0, tzinfo=UTC)
 SCRIPT_AFTER_CPF = ("quero parcelar", "6x", "sim", "pix", "sim", "obrigado")
@@ -320,11 +317,12 @@ async def run_open_loop(
     return await measured(figures, debtors * steps, everyone, echo)
 
 
-async def drain_outbox(sender: RecordingSender, replies: int, echo: Callable[[str], None]) -> None:
+async def drain_outbox(rig: _Rig, echo: Callable[[str], None]) -> None:
     """Wait until the outbox has delivered every committed reply, and say how long it took."""
     began = time.perf_counter()
-    backlog = replies - sender.sent
-    await sender.wait_for(replies)
+    replies = rig.counter.queued
+    backlog = replies - rig.sender.sent
+    await _outbox_drained(rig)
     echo(
         f"outbox: {replies:,} replies delivered; {backlog:,} were still queued when the run "
         f"ended and went out in {time.perf_counter() - began:.2f} s"
@@ -430,11 +428,11 @@ async def bench(
                 results = await _bench_processes(url, debtors, rate, processes, echo)
             else:
                 results = [await run_capacity(rig.counter, debtors, rig.clock, report)]
-                await drain_outbox(rig.sender, rig.counter.queued, echo)  # start clean
+                await drain_outbox(rig, echo)  # the next run starts clean
                 results.append(
                     await run_open_loop(rig.counter, debtors, debtors, rate, rig.clock, report)
                 )
-                await drain_outbox(rig.sender, rig.counter.queued, echo)
+                await drain_outbox(rig, echo)
     results.append(run_baseline(debtors, policy))
     return results
 
@@ -483,14 +481,9 @@ async def _bench_processes(
 
 async def _outbox_drained(rig: _Rig) -> None:
     """Until no reply is left unsent in the database, whichever process sends it."""
-    unsent = (
-        select(func.count())
-        .select_from(tables.outbox)
-        .where(tables.outbox.c.status.in_((OutboxStatus.PENDING.value, OutboxStatus.SENDING.value)))
-    )
     while True:
         async with rig.db.transaction(write=False) as tx:
-            if not (await tx.connection.execute(unsent)).scalar_one():
+            if not await tx.outbox.pending_count():
                 return
         with contextlib.suppress(TimeoutError):  # woken by a delivery here, or look again
             await asyncio.wait_for(rig.sender.wait_for(rig.sender.sent + 1), 0.2)

@@ -96,14 +96,6 @@ class Messages(Protocol):
         *,
         now: datetime | None = None,
     ) -> int: ...
-    async def add_outbound_many(
-        self,
-        conversation_id: int,
-        channel: str,
-        messages: Sequence[tuple[str, Mapping[str, Any] | None, str]],
-        *,
-        now: datetime | None = None,
-    ) -> list[int]: ...
     async def set_delivery(
         self, channel: str, channel_message_id: str, status: str, error: str | None = None
     ) -> bool: ...

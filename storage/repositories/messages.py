@@ -7,7 +7,7 @@ pending or sent.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -106,34 +106,6 @@ class SqlMessages(Repository):
             "created_at": now or utc_now(),
         }
         return int((await self.conn.fetch(_ADD_OUTBOUND, values))[0]["id"])
-
-    async def add_outbound_many(
-        self,
-        conversation_id: int,
-        channel: str,
-        messages: Sequence[tuple[str, Mapping[str, Any] | None, str]],
-        *,
-        now: datetime | None = None,
-    ) -> list[int]:
-        """`add_outbound` for all of an event's replies, `(text, payload, author)` each; their
-        ids in the same order."""
-        if not messages:
-            return []
-        created_at = now or utc_now()
-        values = [
-            {
-                "conversation_id": conversation_id,
-                "direction": Direction.OUT.value,
-                "author": str(author),
-                "text": text,
-                "payload": _payload(payload),
-                "channel": channel,
-                "delivery_status": DeliveryStatus.PENDING.value,
-                "created_at": created_at,
-            }
-            for text, payload, author in messages
-        ]
-        return [int((await self.conn.fetch(_ADD_OUTBOUND, row))[0]["id"]) for row in values]
 
     async def set_delivery(
         self, channel: str, channel_message_id: str, status: str, error: str | None = None

@@ -1,4 +1,4 @@
-"""Whole rounds are written at once: a batch of replies, a batch of sent marks."""
+"""Whole rounds are recorded at once: a batch of sent marks (replies: `test_replies.py`)."""
 
 from __future__ import annotations
 
@@ -7,29 +7,12 @@ from storage.rows import NewOutbox
 from tests.storage.helpers import NOW, new_conversation
 
 
-async def test_replies_stored_together_keep_their_order_and_authors(db: Database) -> None:
-    conv = await new_conversation(db)
-    async with db.transaction() as tx:
-        ids = await tx.messages.add_outbound_many(
-            conv.id,
-            "telegram",
-            [("um", {"text": "um"}, "bot"), ("dois", None, "agent"), ("três", None, "bot")],
-            now=NOW,
-        )
-        stored = [await tx.messages.get(message_id) for message_id in ids]
-    assert [(m.text, m.author) for m in stored if m] == [
-        ("um", "bot"),
-        ("dois", "agent"),
-        ("três", "bot"),
-    ]
-
-
 async def test_a_round_marked_sent_at_once_moves_rows_and_their_messages(db: Database) -> None:
     conv = await new_conversation(db)
     async with db.transaction() as tx:
-        message_ids = await tx.messages.add_outbound_many(
-            conv.id, "telegram", [("a", None, "bot"), ("b", None, "bot")], now=NOW
-        )
+        message_ids = [
+            await tx.messages.add_outbound(conv.id, "telegram", text, now=NOW) for text in "ab"
+        ]
         await tx.outbox.enqueue(
             [
                 NewOutbox(conv.id, "telegram", "1001", '{"text": "a"}', "k-a", message_ids[0]),
