@@ -30,9 +30,10 @@ _MAY_PRECEDE: dict[str, tuple[str, ...]] = {
     DeliveryStatus.FAILED: (DeliveryStatus.PENDING, DeliveryStatus.SENT),
 }
 
-_ERROR_MAX = 200  # the column's length
+ERROR_MAX = 200  # delivery_error's length
 
-_COLUMNS = (
+# Every column a new message sets (`storage.repositories.replies` writes them too).
+NEW_MESSAGE_COLUMNS = (
     "conversation_id",
     "direction",
     "author",
@@ -43,10 +44,10 @@ _COLUMNS = (
     "created_at",
 )
 # Every event stores its inbound message and its replies: prepared, run on the driver.
-_ADD_OUTBOUND = Prepared(insert(t).values(bound(*_COLUMNS)).returning(t.c.id))
+_ADD_OUTBOUND = Prepared(insert(t).values(bound(*NEW_MESSAGE_COLUMNS)).returning(t.c.id))
 _ADD_INBOUND = Prepared(
     lambda dialect: insert_or_ignore(dialect, t, ("channel", "channel_message_id"), ("id",)).values(
-        bound(*_COLUMNS, "channel_message_id")
+        bound(*NEW_MESSAGE_COLUMNS, "channel_message_id")
     )
 )
 
@@ -119,7 +120,7 @@ class SqlMessages(Repository):
             return False
         values: dict[str, str] = {"delivery_status": str(status)}
         if error is not None and status == DeliveryStatus.FAILED:
-            values["delivery_error"] = error[:_ERROR_MAX]
+            values["delivery_error"] = error[:ERROR_MAX]
         stmt = (
             update(t)
             .where(
@@ -149,7 +150,7 @@ class SqlMessages(Repository):
         """The outbox gave up on this message (`error` says why, for the console)."""
         values: dict[str, str] = {"delivery_status": DeliveryStatus.FAILED.value}
         if error is not None:
-            values["delivery_error"] = error[:_ERROR_MAX]
+            values["delivery_error"] = error[:ERROR_MAX]
         stmt = (
             update(t)
             .where(t.c.id == message_id, t.c.delivery_status.in_(_MAY_PRECEDE["failed"]))

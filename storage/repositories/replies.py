@@ -22,6 +22,7 @@ from storage import tables
 from storage.enums import DeliveryStatus, Direction, OutboxStatus
 from storage.prepared import Prepared, bound
 from storage.repositories.base import Repository
+from storage.repositories.messages import ERROR_MAX, NEW_MESSAGE_COLUMNS
 from storage.repositories.outbox import NEW_DELIVERY_COLUMNS
 from storage.rows import NewReply
 from storage.types import UTCDateTime
@@ -29,26 +30,11 @@ from storage.types import UTCDateTime
 message_t = tables.message
 outbox_t = tables.outbox
 
-_ERROR_MAX = 200  # message.delivery_error's length
-
-
 # -- SQLite: message, then its delivery -------------------------------------------------------
 
 _MESSAGE = Prepared(
     insert(message_t)
-    .values(
-        bound(
-            "conversation_id",
-            "direction",
-            "author",
-            "text",
-            "payload",
-            "channel",
-            "delivery_status",
-            "delivery_error",
-            "created_at",
-        )
-    )
+    .values(bound(*NEW_MESSAGE_COLUMNS, "delivery_error"))
     .returning(message_t.c.id)
 )
 _DELIVERY = Prepared(insert(outbox_t).values(bound(*NEW_DELIVERY_COLUMNS)))
@@ -130,7 +116,7 @@ def _values(
         "delivery_status": (
             DeliveryStatus.PENDING if refused is None else DeliveryStatus.FAILED
         ).value,
-        "delivery_error": None if refused is None else refused[:_ERROR_MAX],
+        "delivery_error": None if refused is None else refused[:ERROR_MAX],
         "created_at": now,
         "address": address,
         "delivery": reply.delivery if refused is None else None,
