@@ -72,10 +72,11 @@ class Prepared:
 
     def __init__(self, statement: Executable | Callable[[str], Executable]) -> None:
         self._build = statement
-        self._by_dialect: dict[str, Compiled] = {}
+        # By dialect class (name + driver): a dict lookup, no key to build per statement.
+        self._by_dialect: dict[type[Dialect], Compiled] = {}
 
     def compiled(self, dialect: Dialect) -> Compiled:
-        key = f"{dialect.name}+{dialect.driver}"
+        key = type(dialect)
         found = self._by_dialect.get(key)
         if found is None:
             build = self._build
