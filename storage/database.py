@@ -158,8 +158,8 @@ class Database:
         if checkpointer is None:
             return
         checkpointer.committed()
-        if checkpointer.truncate_due:
-            await checkpointer.truncate()
+        if checkpointer.restart_due:
+            await checkpointer.restart()
 
     async def _begin_sqlite(self, engine: Engine, *, write: bool) -> Connection:
         """Begin, waiting asynchronously (up to the busy timeout) for another process's lock."""

@@ -28,7 +28,7 @@ async def test_wal_stays_bounded_under_many_commits_and_data_survives_reopening(
     db = Database(sqlite_url)
     async with db.transaction() as tx:
         await tx.connection.execute(text("CREATE TABLE wal_probe (n INTEGER, blob BLOB)"))
-    largest_wal, emptied = 0, 0
+    largest_wal = 0
     for n in range(COMMITS):
         async with db.transaction() as tx:
             await tx.connection.execute(
@@ -37,13 +37,14 @@ async def test_wal_stays_bounded_under_many_commits_and_data_survives_reopening(
             )
         await asyncio.sleep(0)  # let the checkpointer's thread hand its result back
         size = _size(wal)
-        emptied += size < largest_wal / 4
         largest_wal = max(largest_wal, size)
     await db.dispose()
 
     unchecked = COMMITS * 3 * PAGE  # what the WAL would hold with no checkpoints at all
-    assert emptied  # the file was truncated, not just reused
-    assert largest_wal < unchecked / 2  # about the 4,000-page trigger plus a pass's commits
+    # Rewound at about the 4,000-page trigger, plus what was committed while the catch-up
+    # passes ran (this loop commits several times faster than the service does), where
+    # without checkpoints it would reach `unchecked`, and with passive ones alone keep growing.
+    assert largest_wal < (4000 + 2000) * PAGE < unchecked / 2
 
     reopened = Database(sqlite_url)
     try:
