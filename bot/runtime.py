@@ -11,6 +11,7 @@ from pydantic import SecretStr
 from bot.app import StartupError, build, serve
 from bot.cli_support import wait_for_signals
 from bot.demo.seed import seed_demo
+from bot.heap import settle_after_startup
 from bot.logs import configure_logging
 from bot.settings import Settings
 from bot.wiring import attach_channels, attach_features
@@ -51,6 +52,7 @@ async def _main(settings: Settings, *, demo: bool) -> int:
             f"{settings.public_url}/chat",
             err=True,
         )
+    settle_after_startup()
     stop, ready = asyncio.Event(), asyncio.Event()
     await wait_for_signals(stop)
     server = asyncio.create_task(serve(quita, stop, ready=ready))
