@@ -147,7 +147,7 @@ class ConversationService:
                 replies = await effects.flush()
                 return HandleResult(conv.id, replies=replies, state=conv.state)
 
-            context = Context.from_dict(conv.context) if conv.context else initial_context()
+            context = Context.from_json(conv.context_json)
             if inbound.locale and inbound.locale != context.locale:
                 context = context.with_locale(inbound.locale)
             state = State(conv.state)
@@ -177,7 +177,7 @@ class ConversationService:
             conv = replace(
                 effects.conversation,
                 state=state.value,
-                context=context.to_dict(),
+                context_json=context.to_json(),
                 mode=effects.mode_after(conv.mode, event),
             )
             await tx.conversations.save(conv, now=now)

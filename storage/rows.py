@@ -77,7 +77,8 @@ class ContactRow(_FromRow):
 
 @dataclass(frozen=True, slots=True)
 class ConversationRow:
-    """A chat's state. `context` is the JSON object the service keeps between events."""
+    """A chat's state. `context_json` is the JSON object the service keeps between events,
+    as stored: the service parses it straight into its own type, once per event."""
 
     id: int
     channel: str
@@ -85,7 +86,7 @@ class ConversationRow:
     contact_id: int | None
     debtor_id: int | None
     state: str
-    context: dict[str, Any]
+    context_json: str
     mode: str
     assigned_agent_id: int | None
     version: int
@@ -95,9 +96,14 @@ class ConversationRow:
 
     @classmethod
     def from_row(cls, row: Mapping[Any, Any]) -> ConversationRow:
-        values = {name: row[name] for name in _field_names(cls)}
-        values["context"] = load_json(row["context"]) or {}
-        return cls(**values)
+        values = {name: row[name] for name in _field_names(cls) if name != "context_json"}
+        return cls(**values, context_json=row["context"] or "{}")
+
+    @property
+    def context(self) -> dict[str, Any]:
+        """The context as a plain JSON object (parsed on every access)."""
+        context: dict[str, Any] = load_json(self.context_json)
+        return context
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_CEILING, Decimal
+from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
 
 from dialogs.money import Cents, split_evenly, to_cents
@@ -127,6 +128,10 @@ def add_months(start: date, months: int) -> date:
     return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
 
 
+# Plans are immutable and a function of their arguments alone, and a negotiation asks for the
+# same ones again and again (every count for "em 10x", the buttons, the confirmation): cached,
+# they cost a dictionary lookup instead of a date computation per installment.
+@lru_cache(maxsize=8192)
 def build_plan(
     total_cents: int,
     count: int,

@@ -7,6 +7,7 @@ lock can never silently undo another writer's step.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -14,8 +15,8 @@ from sqlalchemy import String, bindparam, func, select, update
 
 from storage import tables
 from storage.enums import ConversationMode
-from storage.prepared import Prepared
-from storage.repositories.base import Repository
+from storage.prepared import Prepared, bound
+from storage.repositories.base import Repository, insert_or_ignore
 from storage.rows import ConversationRow
 from storage.types import dump_json, utc_now
 
@@ -28,6 +29,22 @@ _BY_KEY_SELECT = select(t).where(
 _BY_KEY = Prepared(_BY_KEY_SELECT)
 _BY_KEY_FOR_UPDATE = Prepared(_BY_KEY_SELECT.with_for_update())
 _BY_ID = Prepared(select(t).where(t.c.id == bindparam("k_id")))
+_CREATE = Prepared(
+    lambda dialect: insert_or_ignore(dialect, t, ("channel", "address"), tuple(t.c.keys())).values(
+        bound(
+            "channel",
+            "address",
+            "state",
+            "context",
+            "mode",
+            "contact_id",
+            "debtor_id",
+            "version",
+            "created_at",
+            "updated_at",
+        )
+    )
+)
 _ADVISORY_LOCK = Prepared(
     select(func.pg_advisory_xact_lock(func.hashtext(bindparam("k_key", type_=String))))
 )
@@ -50,7 +67,7 @@ _SAVE = Prepared(
             )
         },
     )
-    .returning(*t.c)
+    .returning(t.c.version, t.c.updated_at)
 )
 
 
@@ -97,7 +114,6 @@ class SqlConversations(Repository):
     ) -> ConversationRow:
         """Create the chat's row, or return the existing one (a concurrent creator won)."""
         now = now or utc_now()
-        stmt = self.insert_or_ignore(t, ("channel", "address"))
         values = {
             "channel": channel,
             "address": address,
@@ -110,7 +126,9 @@ class SqlConversations(Repository):
             "created_at": now,
             "updated_at": now,
         }
-        await self.conn.execute(stmt, values)
+        created = _first(await self.conn.fetch(_CREATE, values))
+        if created is not None:
+            return created
         found = await self.get_for_update(channel, address)
         if found is None:  # pragma: no cover - the insert or the conflict guarantees a row
             raise RuntimeError("conversation vanished right after creation")
@@ -123,7 +141,7 @@ class SqlConversations(Repository):
             "k_id": row.id,
             "k_version": row.version,
             "state": row.state,
-            "context": dump_json(row.context),
+            "context": row.context_json,
             "mode": str(row.mode),
             "contact_id": row.contact_id,
             "debtor_id": row.debtor_id,
@@ -131,12 +149,13 @@ class SqlConversations(Repository):
             "last_inbound_at": row.last_inbound_at,
             "updated_at": now,
         }
-        saved = _first(await self.conn.fetch(_SAVE, values))
-        if saved is None:
+        saved = await self.conn.fetch(_SAVE, values)
+        if not saved:
             raise StaleConversationError(
                 f"conversation {row.id} is newer than version {row.version}"
             )
-        return saved
+        # Every other column now holds what `row` says: no need to read the context back.
+        return replace(row, version=saved[0]["version"], updated_at=saved[0]["updated_at"])
 
     async def list_by_mode(self, mode: str, *, limit: int = 500) -> list[ConversationRow]:
         stmt = select(t).where(t.c.mode == str(mode)).order_by(t.c.updated_at).limit(limit)

@@ -11,7 +11,7 @@ from sqlalchemy.exc import StatementError
 
 from storage.database import Database
 from storage.repositories.conversations import StaleConversationError
-from storage.types import NaiveDatetimeError
+from storage.types import NaiveDatetimeError, dump_json
 from tests.storage.helpers import NOW, new_conversation
 
 
@@ -41,7 +41,10 @@ async def test_concurrent_creators_of_one_chat_get_one_row(db: Database) -> None
 async def test_save_bumps_the_version_and_refuses_a_stale_row(db: Database) -> None:
     row = await new_conversation(db)
     changed = dataclasses.replace(
-        row, state="verify", context={"attempts": 1, "name": "Ana"}, last_inbound_at=NOW
+        row,
+        state="verify",
+        context_json=dump_json({"attempts": 1, "name": "Ana"}),
+        last_inbound_at=NOW,
     )
     async with db.transaction() as tx:
         saved = await tx.conversations.save(changed, now=NOW)

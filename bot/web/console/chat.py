@@ -116,12 +116,11 @@ async def load_chat(
     if escalation is not None and escalation.agent_id is not None:
         owner = await tx.agents.get(escalation.agent_id)
         view.owner_name = owner.name if owner else ""
-    context = Context.from_dict(conv.context) if conv.context else None
+    context = Context.from_json(conv.context_json)
     if conv.debtor_id is not None:
         await _fill_debtor(tx, view, conv.debtor_id, policy, now)
-        view.verified = bool(context and context.verified_debtor_id == conv.debtor_id)
-    if context is not None:
-        view.offers.extend(_offers(context))
+        view.verified = context.verified_debtor_id == conv.debtor_id
+    view.offers.extend(_offers(context))
     if conv.channel == "whatsapp" and not window_open(conv.last_inbound_at, now):
         view.window_closed = True
         view.templates = [t for t in policy.templates if set(t.params) <= FILLABLE_PARAMS]
