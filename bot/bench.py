@@ -292,29 +292,38 @@ async def run_open_loop(
 ) -> Figures:
     """Events arrive at `rate`/s in total (a Poisson process), like real chat traffic.
 
-    Arrival j is debtor `j % debtors`'s message `j // debtors`; a debtor's message is handled
-    after their previous one, and its latency runs from its arrival time, so time spent
-    queued behind a slow predecessor counts.
+    Which debtor sends each arrival is shuffled (each debtor `len(script)` times), so at any
+    moment debtors are at different points of their conversations, as in real traffic — not
+    all greeting in the first second and all confirming an agreement in the last. Each
+    arrival becomes its own task when it arrives, like a webhook request; the service's
+    per-chat lock handles a debtor's messages in arrival order. Latency runs from the arrival
+    time, so time spent queued behind a slow predecessor counts.
     """
     figures = Figures(f"service @ {rate:,.0f}/s offered", 0, 0.0)
     rng = random.Random(7)
-    steps = len(script_for(0))
-    arrivals = list(itertools.accumulate(rng.expovariate(rate) for _ in range(debtors * steps)))
-    began = time.perf_counter()
+    scripts = [script_for(offset + n) for n in range(debtors)]
+    senders = [n for n in range(debtors) for _ in scripts[n]]
+    rng.shuffle(senders)
+    gaps = [rng.expovariate(rate) for _ in senders]
 
-    async def debtor(n: int) -> None:
-        for i, event in enumerate(script_for(offset + n)):
-            arrival = began + arrivals[i * debtors + n]
-            if (wait := arrival - time.perf_counter()) > 0:
-                await asyncio.sleep(wait)
-            await service.handle(_inbound(offset + n, i, event, clock.now()))
-            figures.latencies_ms.append((time.perf_counter() - arrival) * 1000)
-            figures.events += 1
+    async def arrive(n: int, i: int, arrival: float) -> None:
+        await service.handle(_inbound(offset + n, i, scripts[n][i], clock.now()))
+        figures.latencies_ms.append((time.perf_counter() - arrival) * 1000)
+        figures.events += 1
 
     async def everyone() -> None:
-        await asyncio.gather(*(debtor(n) for n in range(debtors)))
+        sent = [0] * debtors
+        handled: set[asyncio.Task[None]] = set()
+        arrival = time.perf_counter()
+        for n, gap in zip(senders, gaps, strict=True):
+            arrival += gap
+            if (wait := arrival - time.perf_counter()) > 0:
+                await asyncio.sleep(wait)
+            handled.add(asyncio.create_task(arrive(n, sent[n], arrival)))
+            sent[n] += 1
+        await asyncio.gather(*handled)
 
-    return await measured(figures, debtors * steps, everyone, echo)
+    return await measured(figures, len(senders), everyone, echo)
 
 
 async def drain_outbox(rig: _Rig, echo: Callable[[str], None]) -> None:
