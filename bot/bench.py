@@ -331,7 +331,10 @@ async def drain_outbox(rig: _Rig, echo: Callable[[str], None]) -> None:
     began = time.perf_counter()
     replies = rig.counter.queued
     backlog = replies - rig.sender.sent
+    rig.delivery.start()
     await _outbox_drained(rig)
+    if not rig.delivery.during_runs:
+        await rig.delivery.stop()
     echo(
         f"outbox: {replies:,} replies delivered; {backlog:,} were still queued when the run "
         f"ended and went out in {time.perf_counter() - began:.2f} s"
@@ -375,6 +378,29 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+class _Delivery:
+    """The outbox worker of a bench, running during the runs or only between them."""
+
+    def __init__(self, outbox: OutboxWorker, *, during_runs: bool) -> None:
+        self.during_runs = during_runs
+        self._outbox = outbox
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        if during_runs:
+            self.start()
+
+    def start(self) -> None:
+        if self._task is None:
+            self._stop = asyncio.Event()
+            self._task = asyncio.create_task(self._outbox.run(self._stop))
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._stop.set()
+            await self._task
+            self._task = None
+
+
 @dataclass
 class _Rig:
     """One process's share of a bench: database, service, outbox worker, recording sender."""
@@ -383,10 +409,13 @@ class _Rig:
     clock: ManualClock
     counter: ReplyCounter
     sender: RecordingSender
+    delivery: _Delivery
 
 
 @contextlib.asynccontextmanager
-async def _rig(url: str, policy: Policy) -> AsyncIterator[_Rig]:
+async def _rig(
+    url: str, policy: Policy, *, deliver_during_runs: bool = True
+) -> AsyncIterator[_Rig]:
     db = Database(url)
     clock = ManualClock(BENCH_NOW)
     service = ConversationService(db, policy, clock)
@@ -399,13 +428,11 @@ async def _rig(url: str, policy: Policy) -> AsyncIterator[_Rig]:
         idle_poll_seconds=0.05,
     )
     service.on_commit(outbox.wake)
-    stop = asyncio.Event()
-    worker = asyncio.create_task(outbox.run(stop))
+    delivery = _Delivery(outbox, during_runs=deliver_during_runs)
     try:
-        yield _Rig(db, clock, ReplyCounter(service), sender)
+        yield _Rig(db, clock, ReplyCounter(service), sender, delivery)
     finally:
-        stop.set()
-        await worker
+        await delivery.stop()
         await db.dispose()
         await outbound_media.shutdown()  # the QR drawing process, as the app does on stop
 
@@ -418,8 +445,13 @@ async def bench(
     progress: Callable[[int], None],
     report: Callable[[str], None] | None = None,
     processes: int = 1,
+    *,
+    deliver_during_runs: bool = True,
 ) -> Sequence[Figures]:
     """`report` (optional) receives a progress line every couple of seconds while running.
+
+    `deliver_during_runs=False` measures the service path alone: the outbox delivers each
+    run's replies after it (the time that takes is printed), not on the same core during it.
 
     `processes` > 1 (PostgreSQL only) splits the debtors over that many processes, each with
     its own service and outbox on the shared database, as several `quita run` would.
@@ -428,7 +460,7 @@ async def bench(
     with tempfile.TemporaryDirectory() as tmp:
         url = database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
         await upgrade(url)
-        async with _rig(url, policy) as rig:
+        async with _rig(url, policy, deliver_during_runs=deliver_during_runs) as rig:
             echo(f"seeding {2 * debtors:,} debtors into {rig.db.dialect}…")
             await seed_debtors(rig.db, 2 * debtors, progress)
             if processes > 1:

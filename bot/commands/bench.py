@@ -45,10 +45,24 @@ from bot.heap import settle_after_startup
     type=click.IntRange(1, 16),
     help="Split the debtors over this many processes (PostgreSQL only), like several `quita run`.",
 )
+@click.option(
+    "--deliver-during/--deliver-after",
+    default=True,
+    show_default=True,
+    help="Run the outbox during each run (on the same core), or only after it: the service "
+    "path alone.",
+)
 def bench_command(
-    debtors: int, rate: float, database: str | None, channel: str, processes: int
+    debtors: int,
+    rate: float,
+    database: str | None,
+    channel: str,
+    processes: int,
+    deliver_during: bool,
 ) -> None:
     """Drive simulated debtors through complete conversations and print the figures."""
+    if not deliver_during and (channel != "service" or processes > 1):
+        raise click.UsageError("--deliver-after is for --channel service in one process.")
     if processes > 1 and (channel != "service" or not (database or "").startswith("postgresql")):
         raise click.UsageError(
             "--processes needs --channel service and a PostgreSQL --database "
@@ -70,7 +84,16 @@ def bench_command(
             )
         else:
             results = asyncio.run(
-                bench(database, debtors, rate, click.echo, advance, report, processes)
+                bench(
+                    database,
+                    debtors,
+                    rate,
+                    click.echo,
+                    advance,
+                    report,
+                    processes,
+                    deliver_during_runs=deliver_during,
+                )
             )
     for figures in results:
         click.echo(
@@ -86,4 +109,6 @@ def bench_command(
         capacity, at_rate = results[0], results[1]
         click.echo(f"closed loop: {SERVICE_TARGET.verdict(capacity)}")
         click.echo(f"@ {rate:,.0f}/s offered: {SERVICE_LATENCY_TARGET.verdict(at_rate, rate)}")
+        if not deliver_during:
+            click.echo("(the outbox delivered each run's replies after it, not during it)")
     click.echo(f"peak RSS {peak_rss_mib():,.0f} MiB")

@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from bot.bench import bench, script_for
 
 DEBTORS = 4
 
 
+@pytest.mark.parametrize("deliver_during_runs", [True, False], ids=["during", "after"])
 async def test_the_bench_runs_every_conversation_and_waits_for_every_reply(
-    database_url: str,
+    database_url: str, deliver_during_runs: bool
 ) -> None:
     lines: list[str] = []
 
     capacity, at_rate, baseline = await bench(
-        database_url, DEBTORS, 500.0, lines.append, lambda _done: None
+        database_url,
+        DEBTORS,
+        500.0,
+        lines.append,
+        lambda _done: None,
+        deliver_during_runs=deliver_during_runs,
     )
 
     events = DEBTORS * len(script_for(0))
