@@ -691,17 +691,15 @@ async def bench_telegram(
                 idle_poll_seconds=0.05,
             )
             service.on_commit(outbox.wake)
-            stop = asyncio.Event()
             try:
                 echo(f"seeding {debtors:,} debtors into {db.dialect}…")
                 await seed_debtors(db, debtors, progress)
                 await channel.start()
-                worker = asyncio.create_task(outbox.run(stop))
+                delivery = _Delivery(outbox, during_runs=True)
                 try:
                     capacity = await run_telegram_capacity(fake, board, debtors, report)
                 finally:
-                    stop.set()
-                    await worker
+                    await delivery.stop()
                     await channel.stop()
             finally:
                 await db.dispose()

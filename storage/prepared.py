@@ -121,13 +121,13 @@ def _compile(statement: Executable, dialect: Dialect) -> Compiled:
     if defaulted:  # SQLAlchemy fills these in per execution; the driver would store NULL
         missing = ", ".join(sorted(str(column.key) for column in defaulted))
         raise TypeError(f"Prepared statements must set every column with a default: {missing}")
+    binds = [compiled.binds[name] for name in names]
     binders = tuple(
-        _remember_last(compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
-        for name in names
+        _remember_last(bind.type.dialect_impl(dialect).bind_processor(dialect)) for bind in binds
     )
     fixed = {
         name: bind.value
-        for name, bind in ((name, compiled.binds[name]) for name in names)
+        for name, bind in zip(names, binds, strict=True)
         if not bind.required and bind.callable is None
     }
     exported = list(getattr(statement, "exported_columns", ()))

@@ -17,7 +17,10 @@ _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
 def _field_names(cls: type) -> tuple[str, ...]:
-    """The dataclass's field names, looked up once per class (rows are built per statement)."""
+    """The dataclass's field names, looked up once per class (rows are built per statement).
+
+    A dict rather than `functools.cache`: typeshed's cache wants a Hashable argument, which
+    mypy does not see in a dataclass type."""
     names = _FIELD_NAMES.get(cls)
     if names is None:
         names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
@@ -142,15 +145,13 @@ class InboundRow(_FromRow):
 
 @dataclass(frozen=True, slots=True)
 class NewReply:
-    """One outbound message to store and queue: transcript text, `payload` (its structured
-    form as JSON text, for the transcript) and `delivery`, the outbox payload (usually the
-    same text). `refused` says why it must not be sent at all: it is then stored as failed,
-    with no delivery."""
+    """One outbound message to store and queue: transcript text and `payload`, the rendered
+    message as JSON text (kept with the transcript and delivered by the outbox). `refused`
+    says why it must not be sent at all: it is then stored as failed, with no delivery."""
 
     text: str
-    payload: str | None
+    payload: str
     author: str
-    delivery: str
     refused: str | None = None
 
 

@@ -145,12 +145,9 @@ class Effects:
 
 
 def _reply(item: Outgoing) -> NewReply:
-    """The transcript's copy and the outbox's copy of a message are the same JSON text."""
-    rendered = dump(item.message)
     return NewReply(
         text=item.message.text or item.message.image_caption,
-        payload=rendered,
+        payload=dump(item.message),
         author=item.author,
-        delivery=rendered,
         refused=item.refused,
     )

@@ -53,19 +53,16 @@ _SAVE = Prepared(
     .where(t.c.id == bindparam("k_id"), t.c.version == bindparam("k_version"))
     .values(
         version=t.c.version + 1,
-        **{
-            name: bindparam(name)
-            for name in (
-                "state",
-                "context",
-                "mode",
-                "contact_id",
-                "debtor_id",
-                "assigned_agent_id",
-                "last_inbound_at",
-                "updated_at",
-            )
-        },
+        **bound(
+            "state",
+            "context",
+            "mode",
+            "contact_id",
+            "debtor_id",
+            "assigned_agent_id",
+            "last_inbound_at",
+            "updated_at",
+        ),
     )
     .returning(t.c.version, t.c.updated_at)
 )

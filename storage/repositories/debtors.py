@@ -27,8 +27,6 @@ if TYPE_CHECKING:  # dialogs.flow's package import loads the whole dialog machin
 
 debtor_t = tables.debtor
 debt_t = tables.debt
-agreement_t = tables.agreement
-installment_t = tables.installment
 
 _BY_CPF = Prepared(
     select(debtor_t)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import or_, select, update
 
@@ -55,17 +56,8 @@ class SqlJobs(Repository):
         now: datetime | None = None,
     ) -> int | None:
         """Schedule once per key; None if a job with this key already exists."""
-        values = {
-            "kind": kind,
-            "run_at": run_at,
-            "key": key,
-            "ref": ref,
-            "conversation_id": conversation_id,
-            "debtor_id": debtor_id,
-            "status": JobStatus.PENDING.value,
-            "attempts": 0,
-            "created_at": now or utc_now(),
-        }
+        job = NewJob(kind, run_at, key, ref)
+        values = _values(job, conversation_id, debtor_id, now or utc_now())
         inserted = await self.conn.fetch(_SCHEDULE, values)
         return int(inserted[0]["id"]) if inserted else None
 
@@ -81,20 +73,7 @@ class SqlJobs(Repository):
         created_at = now or utc_now()
         await self.conn.run_many(
             _SCHEDULE_QUIETLY,
-            [
-                {
-                    "kind": job.kind,
-                    "run_at": job.run_at,
-                    "key": job.key,
-                    "ref": job.ref,
-                    "conversation_id": conversation_id,
-                    "debtor_id": debtor_id,
-                    "status": JobStatus.PENDING.value,
-                    "attempts": 0,
-                    "created_at": created_at,
-                }
-                for job in jobs
-            ],
+            [_values(job, conversation_id, debtor_id, created_at) for job in jobs],
         )
 
     async def claim_due(self, now: datetime, limit: int, lease_seconds: float) -> list[JobRow]:
@@ -170,3 +149,20 @@ class SqlJobs(Repository):
             .values(status=status.value, claimed_until=None, result=result)
         )
         await self.conn.execute(stmt)
+
+
+def _values(
+    job: NewJob, conversation_id: int | None, debtor_id: int | None, created_at: datetime
+) -> dict[str, Any]:
+    """A new job's row: every column `_SCHEDULE` binds."""
+    return {
+        "kind": job.kind,
+        "run_at": job.run_at,
+        "key": job.key,
+        "ref": job.ref,
+        "conversation_id": conversation_id,
+        "debtor_id": debtor_id,
+        "status": JobStatus.PENDING.value,
+        "attempts": 0,
+        "created_at": created_at,
+    }

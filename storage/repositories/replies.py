@@ -96,7 +96,7 @@ class SqlReplies(Repository):
             for row in rows:
                 message_id = int((await self.conn.fetch(_MESSAGE, row))[0]["id"])
                 if row["delivery"] is not None:
-                    delivery = {**row, "message_id": message_id, "payload": row["delivery"]}
+                    delivery = {**row, "message_id": message_id}
                     delivery["idempotency_key"] = f"msg:{message_id}"
                     await self.conn.run(_DELIVERY, delivery)
         return sum(1 for reply in replies if reply.refused is None)
@@ -119,7 +119,7 @@ def _values(
         "delivery_error": None if refused is None else refused[:ERROR_MAX],
         "created_at": now,
         "address": address,
-        "delivery": reply.delivery if refused is None else None,
+        "delivery": reply.payload if refused is None else None,  # what the outbox sends
         "status": OutboxStatus.PENDING.value,
         "attempts": 0,
         "available_at": now,

@@ -12,9 +12,9 @@ from tests.storage.helpers import NOW, new_conversation
 async def test_replies_are_stored_in_order_and_only_the_allowed_ones_queued(db: Database) -> None:
     chat = await new_conversation(db)
     replies = [
-        NewReply("Olá, Maria!", '{"text": "Olá, Maria!"}', "bot", '{"text": "Olá, Maria!"}'),
-        NewReply("Lembrete", None, "bot", '{"text": "Lembrete"}', refused="frequency cap"),
-        NewReply("Seu saldo", '{"text": "Seu saldo"}', "agent", '{"text": "Seu saldo"}'),
+        NewReply("Olá, Maria!", '{"text": "Olá, Maria!"}', "bot"),
+        NewReply("Lembrete", '{"text": "Lembrete"}', "bot", refused="frequency cap"),
+        NewReply("Seu saldo", '{"text": "Seu saldo"}', "agent"),
     ]
     async with db.transaction() as tx:
         queued = await tx.replies.add(chat.id, chat.channel, chat.address, replies, now=NOW)
@@ -43,7 +43,7 @@ async def test_replies_of_a_failed_event_are_neither_stored_nor_queued(db: Datab
 
     async def answer_then_fail() -> None:
         async with db.transaction() as tx:
-            reply = NewReply("Oi", None, "bot", '{"text": "Oi"}')
+            reply = NewReply("Oi", '{"text": "Oi"}', "bot")
             await tx.replies.add(chat.id, chat.channel, chat.address, [reply], now=NOW)
             raise RuntimeError("the step failed after answering")
 
