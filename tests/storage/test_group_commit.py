@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import Iterator
 
 import pytest
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, Engine, make_url
 
 from storage.database import Database
+from storage.engine import create_inline_sqlite_engine
+from storage.group_commit import MAX_GROUP, GroupCommitWriter
 from tests.storage.helpers import NOW
 
 
@@ -71,3 +75,72 @@ async def test_a_cancelled_writer_does_not_strand_the_group(sqlite_db: Database)
     assert _seen_by_another_process(sqlite_db) == {"cancelled", "kept"}
     await _write(sqlite_db, "after")  # and the writer is free again
     assert "after" in _seen_by_another_process(sqlite_db)
+
+
+# -- the commit delay under load ----------------------------------------------------------
+
+LONG_DELAY = 60.0  # far longer than any test may take: waiting it out would fail the test
+
+
+@pytest.fixture
+def engine(sqlite_url: str) -> Iterator[Engine]:
+    engine = create_inline_sqlite_engine(sqlite_url)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE probe (name TEXT)"))
+    yield engine
+    engine.dispose()
+
+
+def _writer(
+    engine: Engine, commits: list[str], *, commit_delay: float, max_group: int = MAX_GROUP
+) -> GroupCommitWriter:
+    async def begin() -> Connection:
+        connection = engine.connect()
+        connection.begin()
+        return connection
+
+    async def after_commit() -> None:
+        commits.append("COMMIT")
+
+    return GroupCommitWriter(begin, after_commit, max_group=max_group, commit_delay=commit_delay)
+
+
+async def _insert(writer: GroupCommitWriter, name: str, wrote: asyncio.Event | None = None) -> None:
+    async with writer.transaction() as connection:
+        connection.execute(text("INSERT INTO probe VALUES (:name)"), {"name": name})
+        if wrote is not None:
+            wrote.set()
+
+
+def _names(engine: Engine) -> set[str]:
+    with engine.connect() as connection:
+        return {row[0] for row in connection.execute(text("SELECT name FROM probe"))}
+
+
+async def test_a_writer_alone_commits_without_waiting_for_company(engine: Engine) -> None:
+    commits: list[str] = []
+    writer = _writer(engine, commits, commit_delay=LONG_DELAY)
+
+    await asyncio.wait_for(_insert(writer, "alone"), timeout=LONG_DELAY / 2)
+
+    assert commits == ["COMMIT"]
+    assert _names(engine) == {"alone"}
+
+
+async def test_under_load_a_writer_arriving_during_the_delay_shares_the_commit(
+    engine: Engine,
+) -> None:
+    commits: list[str] = []
+    writer = _writer(engine, commits, commit_delay=LONG_DELAY, max_group=2)
+    # Two writers at once: a full group, committed at once — the writer is now under load.
+    await asyncio.gather(_insert(writer, "a"), _insert(writer, "b"))
+    assert commits == ["COMMIT"]
+
+    first_wrote = asyncio.Event()
+    first = asyncio.create_task(_insert(writer, "first", first_wrote))
+    await first_wrote.wait()  # its work is in, and its group waits for company
+
+    await asyncio.wait_for(asyncio.gather(first, _insert(writer, "later")), LONG_DELAY / 2)
+    # The later writer joined the waiting group and filled it: one COMMIT for both.
+    assert commits == ["COMMIT", "COMMIT"]
+    assert _names(engine) == {"a", "b", "first", "later"}
