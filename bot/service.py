@@ -122,7 +122,7 @@ class ConversationService:
         event = inbound.event
         policy = self._policy  # one policy for the whole event, even if replaced meanwhile
         async with self._db.transaction() as tx:
-            conv = await self._load_or_create(tx, inbound, now)
+            conv = loaded = await self._load_or_create(tx, inbound, now)
             if not await self._record_inbound(tx, conv.id, inbound, now):
                 return HandleResult(conv.id, duplicate=True, state=conv.state)
             if isinstance(event, DEBTOR_EVENTS):
@@ -136,14 +136,14 @@ class ConversationService:
             if conv.mode == "agent" and not isinstance(event, AGENT_EVENTS):
                 # The agent owns the chat: the message is recorded, the console is told,
                 # and the bot stays silent.
-                await tx.conversations.save(conv, now=now)
+                await tx.conversations.save(conv, now=now, loaded=loaded)
                 return HandleResult(conv.id, state=conv.state)
 
             effects = Effects(tx, conv, policy, now)
             if isinstance(event, AgentSays):
                 # Agents talk to the debtor directly; the dialog neither sees nor answers it.
                 effects.say(agent_message(event, policy), author="agent")
-                await tx.conversations.save(conv, now=now)
+                await tx.conversations.save(conv, now=now, loaded=loaded)
                 replies = await effects.flush()
                 return HandleResult(conv.id, replies=replies, state=conv.state)
 
@@ -180,7 +180,7 @@ class ConversationService:
                 context_json=context.to_json(),
                 mode=effects.mode_after(conv.mode, event),
             )
-            await tx.conversations.save(conv, now=now)
+            await tx.conversations.save(conv, now=now, loaded=loaded)
             replies = await effects.flush()
         log.info(
             "handled %s conv=%s state=%s replies=%d",

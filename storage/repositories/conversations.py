@@ -48,24 +48,24 @@ _CREATE = Prepared(
 _ADVISORY_LOCK = Prepared(
     select(func.pg_advisory_xact_lock(func.hashtext(bindparam("k_key", type_=String))))
 )
-_SAVE = Prepared(
-    update(t)
-    .where(t.c.id == bindparam("k_id"), t.c.version == bindparam("k_version"))
-    .values(
-        version=t.c.version + 1,
-        **bound(
-            "state",
-            "context",
-            "mode",
-            "contact_id",
-            "debtor_id",
-            "assigned_agent_id",
-            "last_inbound_at",
-            "updated_at",
-        ),
+# What a dialog step changes, and what changes only when a chat is linked or handed over.
+# SQLite rewrites an index entry for every column an UPDATE sets, changed or not, and
+# `mode` and `debtor_id` are indexed: a step that leaves them alone does not set them.
+_STEP_COLUMNS = ("state", "context", "last_inbound_at", "updated_at")
+_LINK_COLUMNS = ("mode", "contact_id", "debtor_id", "assigned_agent_id")
+
+
+def _save_statement(*columns: str) -> Prepared:
+    return Prepared(
+        update(t)
+        .where(t.c.id == bindparam("k_id"), t.c.version == bindparam("k_version"))
+        .values(version=t.c.version + 1, **bound(*columns))
+        .returning(t.c.version, t.c.updated_at)
     )
-    .returning(t.c.version, t.c.updated_at)
-)
+
+
+_SAVE = _save_statement(*_STEP_COLUMNS, *_LINK_COLUMNS)
+_SAVE_STEP = _save_statement(*_STEP_COLUMNS)
 
 
 class StaleConversationError(RuntimeError):
@@ -131,8 +131,15 @@ class SqlConversations(Repository):
             raise RuntimeError("conversation vanished right after creation")
         return found
 
-    async def save(self, row: ConversationRow, *, now: datetime | None = None) -> ConversationRow:
-        """Write the row's state; `row.version` must be the version that was loaded."""
+    async def save(
+        self,
+        row: ConversationRow,
+        *,
+        now: datetime | None = None,
+        loaded: ConversationRow | None = None,
+    ) -> ConversationRow:
+        """Write the row's state; `row.version` must be the version that was loaded. Given
+        `loaded` (the row as it was read), link columns that did not change are not written."""
         now = now or utc_now()
         values = {
             "k_id": row.id,
@@ -146,7 +153,8 @@ class SqlConversations(Repository):
             "last_inbound_at": row.last_inbound_at,
             "updated_at": now,
         }
-        saved = await self.conn.fetch(_SAVE, values)
+        unlinked = loaded is None or _links(row) != _links(loaded)
+        saved = await self.conn.fetch(_SAVE if unlinked else _SAVE_STEP, values)
         if not saved:
             raise StaleConversationError(
                 f"conversation {row.id} is newer than version {row.version}"
@@ -161,6 +169,10 @@ class SqlConversations(Repository):
     async def for_debtor(self, debtor_id: int) -> list[ConversationRow]:
         stmt = select(t).where(t.c.debtor_id == debtor_id).order_by(t.c.id)
         return [ConversationRow.from_row(r) for r in (await self.conn.execute(stmt)).mappings()]
+
+
+def _links(row: ConversationRow) -> tuple[object, ...]:
+    return (str(row.mode), row.contact_id, row.debtor_id, row.assigned_agent_id)
 
 
 def _first(rows: list[dict[str, Any]]) -> ConversationRow | None:

@@ -56,6 +56,28 @@ async def test_save_bumps_the_version_and_refuses_a_stale_row(db: Database) -> N
         assert (await tx.conversations.get(row.id)) == saved
 
 
+async def test_saving_against_the_loaded_row_writes_the_step_and_any_link_change(
+    db: Database,
+) -> None:
+    loaded = await new_conversation(db)
+    step = dataclasses.replace(loaded, state="verify", context_json='{"step": 1}')
+    async with db.transaction() as tx:
+        after_step = await tx.conversations.save(step, now=NOW, loaded=loaded)
+        handed_over = dataclasses.replace(after_step, state="agent_chat", mode="agent")
+        after_handover = await tx.conversations.save(handed_over, now=NOW, loaded=after_step)
+
+    async with db.transaction(write=False) as tx:
+        stored = await tx.conversations.get(loaded.id)
+    assert stored is not None
+    assert (stored.state, stored.context, stored.mode, stored.version) == (
+        "agent_chat",
+        {"step": 1},
+        "agent",
+        2,
+    )
+    assert stored == after_handover
+
+
 async def test_datetimes_come_back_aware_in_utc(db: Database) -> None:
     row = await new_conversation(db)
     sao_paulo = timezone(timedelta(hours=-3))
