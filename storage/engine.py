@@ -23,10 +23,10 @@ WRITE_OPTION = "quita_write"
 POSTGRES_POOL_SIZE = 8
 # A burst of 1,000 debtors queues for a while at ~1,000 events/s; a queue is not a failure.
 POSTGRES_POOL_TIMEOUT_S = 120
-# After a rewind the WAL file is trimmed to this size. Above the ~20 MiB it reaches under
-# load between rewinds (`storage.checkpoint`), so the file keeps its working size: trimmed
-# to 16 MiB, it grew again after every rewind, and growing a file allocates blocks inside
-# commits on the event loop (10–20 ms stalls, a third of the p99 at 1,000 events/s).
+# After a rewind the WAL file is trimmed to this size: well above what it reaches between
+# rewinds (a few MiB, `storage.checkpoint`), even after a burst, so the file keeps its
+# working size. Trimmed below that, it grew again after every rewind, and growing a file
+# allocates blocks inside commits on the event loop (10–20 ms stalls).
 JOURNAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
 BUSY_TIMEOUT_MS = 5000
 SQLITE_PRAGMAS = (

@@ -172,7 +172,7 @@ class SqlConversations(Repository):
 
 
 def _links(row: ConversationRow) -> tuple[object, ...]:
-    return (str(row.mode), row.contact_id, row.debtor_id, row.assigned_agent_id)
+    return tuple(getattr(row, column) for column in _LINK_COLUMNS)
 
 
 def _first(rows: list[dict[str, Any]]) -> ConversationRow | None:
