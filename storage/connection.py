@@ -129,6 +129,11 @@ class AsyncpgConnection:
     def dialect(self) -> Dialect:
         return self._async.dialect
 
+    @property
+    def adapter(self) -> Any:
+        """SQLAlchemy's DB-API adapter around the asyncpg connection (its transaction)."""
+        return self._adapter
+
     async def execute(
         self, statement: Executable, parameters: Any = None
     ) -> CursorResult[*TupleAny]:

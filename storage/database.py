@@ -5,7 +5,8 @@
         ...
     # committed here; rolled back if the block raised
 
-PostgreSQL: an asyncpg connection from the pool per transaction. SQLite: a pysqlite
+PostgreSQL: a connection the process keeps open, its transaction run straight on asyncpg
+(`storage.postgres_transactions`). SQLite: a pysqlite
 connection driven inline (see `storage.connection`); write transactions start with
 `BEGIN IMMEDIATE` and, within one process, queue on an asyncio lock, so SQLite never has
 to arbitrate between this process's own writers; queued writers share one COMMIT, each in
@@ -28,15 +29,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage import interfaces
 from storage.checkpoint import WalCheckpointer
-from storage.connection import AsyncpgConnection, Executor, InlineConnection
+from storage.connection import Executor, InlineConnection
 from storage.engine import (
     BUSY_TIMEOUT_MS,
+    POSTGRES_POOL_SIZE,
+    POSTGRES_POOL_TIMEOUT_S,
+    POSTGRES_RECYCLE_S,
     WRITE_OPTION,
     create_engine,
     create_inline_sqlite_engine,
     dialect_of,
 )
 from storage.group_commit import GroupCommitWriter
+from storage.postgres_transactions import PostgresTransactions
 from storage.repositories.agents import SqlAgents, SqlSessions
 from storage.repositories.agreements import SqlAgreements
 from storage.repositories.audit import SqlAudit
@@ -108,11 +113,18 @@ class Database:
         """`pool_size`: PostgreSQL connections (default `storage.engine.POSTGRES_POOL_SIZE`)."""
         self.url = url
         self.dialect = dialect_of(url)
-        pool = {"pool_size": pool_size} if pool_size and self.dialect == "postgresql" else {}
-        self.engine: AsyncEngine = create_engine(url, **pool)
+        self.engine: AsyncEngine = create_engine(url)
+        self._postgres: PostgresTransactions | None = None
         self._inline: Engine | None = None
         self._sqlite_writer: GroupCommitWriter | None = None
         self._checkpointer: WalCheckpointer | None = None
+        if self.dialect == "postgresql":
+            self._postgres = PostgresTransactions(
+                self.engine,
+                size=pool_size or POSTGRES_POOL_SIZE,
+                timeout_seconds=POSTGRES_POOL_TIMEOUT_S,
+                recycle_seconds=POSTGRES_RECYCLE_S,
+            )
         if self.dialect == "sqlite":
             self._sqlite_writer = GroupCommitWriter(self._begin_write, self._after_commit)
             path = WalCheckpointer.database_path(url)
@@ -129,10 +141,11 @@ class Database:
         `write=False` is for read-only work: on SQLite it starts a deferred transaction and
         does not queue behind writers; it must not write.
         """
-        if self._inline is None:
-            async with self.engine.connect() as connection, connection.begin():
-                yield UnitOfWork(await AsyncpgConnection.wrap(connection), self.dialect)
+        if self._postgres is not None:
+            async with self._postgres.transaction() as connection:
+                yield UnitOfWork(connection, self.dialect)
             return
+        assert self._inline is not None
         if write and self._sqlite_writer is not None:
             async with self._sqlite_writer.transaction() as writer:
                 yield UnitOfWork(InlineConnection(writer), "sqlite")
@@ -190,6 +203,8 @@ class Database:
             await self._sqlite_writer.close()
         if self._checkpointer is not None:
             await self._checkpointer.close()
+        if self._postgres is not None:
+            await self._postgres.close()
         await self.engine.dispose()
         if self._inline is not None:
             self._inline.dispose()

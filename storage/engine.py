@@ -23,6 +23,7 @@ WRITE_OPTION = "quita_write"
 POSTGRES_POOL_SIZE = 8
 # A burst of 1,000 debtors queues for a while at ~1,000 events/s; a queue is not a failure.
 POSTGRES_POOL_TIMEOUT_S = 120
+POSTGRES_RECYCLE_S = 1800
 # After a rewind the WAL file is trimmed to this size: well above what it reaches between
 # rewinds (a few MiB, `storage.checkpoint`), even after a burst, so the file keeps its
 # working size. Trimmed below that, it grew again after every rewind, and growing a file
@@ -34,6 +35,7 @@ SQLITE_PRAGMAS = (
     "PRAGMA synchronous=NORMAL",
     f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
     "PRAGMA foreign_keys=ON",
+    "PRAGMA temp_store=MEMORY",
     # 64 MiB of page cache per connection (SQLite's default is 2 MiB): the pages a thousand
     # active chats touch stay in memory instead of being read again on every event.
     f"PRAGMA cache_size=-{64 * 1024}",
@@ -62,11 +64,13 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
         engine = create_async_engine(url, **options)
         _tune_sqlite(engine)
         return engine
+    # `storage.postgres_transactions` keeps up to POSTGRES_POOL_SIZE (or the configured size)
+    # of these checked out for events; the rest serve migrations, reports and the like.
     settings: dict[str, Any] = {
-        "pool_size": POSTGRES_POOL_SIZE,
-        "max_overflow": 0,
+        "pool_size": 4,
+        "max_overflow": -1,
         "pool_timeout": POSTGRES_POOL_TIMEOUT_S,
-        "pool_recycle": 1800,
+        "pool_recycle": POSTGRES_RECYCLE_S,
     }
     settings.update(options)
     return create_async_engine(url, **settings)
