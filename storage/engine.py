@@ -35,6 +35,9 @@ SQLITE_PRAGMAS = (
     "PRAGMA synchronous=NORMAL",
     f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
     "PRAGMA foreign_keys=ON",
+    # Group commit runs each event in a SAVEPOINT, and SQLite journals every page a savepoint
+    # changes; past 64 KiB that journal spilled to a temporary file, a few write syscalls
+    # per event on the event loop (~8 % of an event's CPU). In memory it costs nothing.
     "PRAGMA temp_store=MEMORY",
     # 64 MiB of page cache per connection (SQLite's default is 2 MiB): the pages a thousand
     # active chats touch stay in memory instead of being read again on every event.
