@@ -38,6 +38,7 @@ from dialogs.flow.events import (
 from dialogs.flow.snapshots import DebtorSnapshot
 from dialogs.negotiation.policy import Policy
 from storage import ConversationRow, Database, UnitOfWork
+from storage.rows import NewInbound
 
 log = logging.getLogger(__name__)
 
@@ -122,9 +123,10 @@ class ConversationService:
         event = inbound.event
         policy = self._policy  # one policy for the whole event, even if replaced meanwhile
         async with self._db.transaction() as tx:
-            conv = loaded = await self._load_or_create(tx, inbound, now)
-            if not await self._record_inbound(tx, conv.id, inbound, now):
+            conv, new = await self._open(tx, inbound, now)
+            if not new:
                 return HandleResult(conv.id, duplicate=True, state=conv.state)
+            loaded = conv
             if isinstance(event, DEBTOR_EVENTS):
                 conv = replace(conv, last_inbound_at=now)
             ingested = await ingest(event, tx, conv, policy, now)
@@ -191,6 +193,22 @@ class ConversationService:
         )
         return HandleResult(conv.id, replies=replies, state=conv.state)
 
+    async def _open(
+        self, tx: UnitOfWork, inbound: Inbound, now: datetime
+    ) -> tuple[ConversationRow, bool]:
+        """Lock (or create) the chat and record the event; (its row, False) if seen before.
+
+        A message for an existing chat is locked and stored in one statement (one round trip
+        to PostgreSQL instead of two)."""
+        message = _inbound_message(inbound, now)
+        if message is not None:
+            channel, address = inbound.key.channel.value, inbound.key.address
+            conv, new = await tx.conversations.lock_recording(channel, address, message)
+            if conv is not None:
+                return conv, new
+        conv = await self._load_or_create(tx, inbound, now)
+        return conv, await self._record_inbound(tx, conv.id, inbound, now)
+
     async def _load_or_create(
         self, tx: UnitOfWork, inbound: Inbound, now: datetime
     ) -> ConversationRow:
@@ -225,24 +243,32 @@ class ConversationService:
         self, tx: UnitOfWork, conversation_id: int, inbound: Inbound, now: datetime
     ) -> bool:
         """Store the debtor's message (or the event's idempotency key); False if seen before."""
-        channel = inbound.key.channel.value
-        text = inbound_text(inbound.event)[:MAX_STORED_TEXT]
-        author = inbound_author(inbound.event)
         if inbound.message_id is None and inbound.idempotency_key is not None:
             recorded = await tx.inbound.record("event", inbound.idempotency_key, "{}")
             if recorded is None:
                 return False
-        if inbound.message_id is None and not text:
+        message = _stored_message(inbound, now)
+        if message is None:
             return True
-        stored = await tx.messages.add_inbound(
-            conversation_id,
-            channel,
-            inbound.message_id,
-            text,
-            author=author,
-            now=inbound.received_at if inbound.message_id else now,
-        )
-        return stored is not None
+        channel = inbound.key.channel.value
+        return await tx.messages.add_new_inbound(conversation_id, channel, message) is not None
+
+
+def _inbound_message(inbound: Inbound, now: datetime) -> NewInbound | None:
+    """The message to store with the chat's lock; None when an idempotency key must be
+    recorded first (an event without a message id) or there is nothing to store."""
+    if inbound.message_id is None and inbound.idempotency_key is not None:
+        return None
+    return _stored_message(inbound, now)
+
+
+def _stored_message(inbound: Inbound, now: datetime) -> NewInbound | None:
+    """The transcript row for `inbound`; None for an event without message id or text."""
+    text = inbound_text(inbound.event)[:MAX_STORED_TEXT]
+    if inbound.message_id is None and not text:
+        return None
+    received_at = inbound.received_at if inbound.message_id else now
+    return NewInbound(inbound.message_id, text, inbound_author(inbound.event), received_at)
 
 
 def agent_message(event: AgentSays, policy: Policy) -> OutboundMessage:

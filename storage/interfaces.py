@@ -26,6 +26,7 @@ from storage.rows import (
     InstallmentRow,
     JobRow,
     MessageRow,
+    NewInbound,
     NewInstallment,
     NewJob,
     NewOutbox,
@@ -42,6 +43,9 @@ class Conversations(Protocol):
     async def lock_key(self, channel: str, address: str) -> None: ...
     async def get(self, conversation_id: int) -> ConversationRow | None: ...
     async def get_for_update(self, channel: str, address: str) -> ConversationRow | None: ...
+    async def lock_recording(
+        self, channel: str, address: str, message: NewInbound
+    ) -> tuple[ConversationRow | None, bool]: ...
     async def by_key(self, channel: str, address: str) -> ConversationRow | None: ...
     async def create(
         self,
@@ -89,6 +93,9 @@ class Messages(Protocol):
         payload: Mapping[str, Any] | None = None,
         author: str = ...,
         now: datetime | None = None,
+    ) -> int | None: ...
+    async def add_new_inbound(
+        self, conversation_id: int, channel: str, message: NewInbound, payload: str | None = None
     ) -> int | None: ...
     async def add_outbound(
         self,

@@ -144,6 +144,16 @@ class InboundRow(_FromRow):
 
 
 @dataclass(frozen=True, slots=True)
+class NewInbound:
+    """A received message, stored with the chat it came to (`Conversations.lock_recording`)."""
+
+    channel_message_id: str | None
+    text: str
+    author: str
+    received_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class NewReply:
     """One outbound message to store and queue: transcript text and `payload`, the rendered
     message as JSON text (kept with the transcript and delivered by the outbox). `refused`

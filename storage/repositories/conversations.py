@@ -11,16 +11,19 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, bindparam, func, select, update
+from sqlalchemy import Select, String, bindparam, func, select, update
+from sqlalchemy.dialects import postgresql
 
 from storage import tables
 from storage.enums import ConversationMode
 from storage.prepared import Prepared, bound
 from storage.repositories.base import Repository, insert_or_ignore
-from storage.rows import ConversationRow
+from storage.repositories.messages import INBOUND_COLUMNS, SqlMessages, inbound_values
+from storage.rows import ConversationRow, NewInbound
 from storage.types import dump_json, utc_now
 
 t = tables.conversation
+message_t = tables.message
 
 # Every event loads and saves its conversation: prepared, run straight on the driver.
 _BY_KEY_SELECT = select(t).where(
@@ -45,6 +48,28 @@ _CREATE = Prepared(
         )
     )
 )
+
+
+def _lock_recording_statement(dialect: str) -> Select[Any]:
+    """PostgreSQL: lock the chat's row and store its inbound message, one round trip. The
+    message is not stored when there is no row, and a seen message id stores nothing."""
+    locked = _BY_KEY_SELECT.with_for_update().cte("locked")
+    message = postgresql.insert(message_t).from_select(
+        INBOUND_COLUMNS,
+        select(
+            locked.c.id,
+            *(bindparam(f"m_{name}", type_=message_t.c[name].type) for name in INBOUND_COLUMNS[1:]),
+        ),
+    )
+    stored = (
+        message.on_conflict_do_nothing(index_elements=["channel", "channel_message_id"])
+        .returning(message_t.c.id)
+        .cte("stored")
+    )
+    return select(locked, select(stored.c.id).scalar_subquery().label("inbound_id"))
+
+
+_LOCK_RECORDING = Prepared(_lock_recording_statement)
 _ADVISORY_LOCK = Prepared(
     select(func.pg_advisory_xact_lock(func.hashtext(bindparam("k_key", type_=String))))
 )
@@ -91,6 +116,25 @@ class SqlConversations(Repository):
         stmt = _BY_KEY_FOR_UPDATE if self.is_postgres else _BY_KEY
         params = {"k_channel": channel, "k_address": address}
         return _first(await self.conn.fetch(stmt, params))
+
+    async def lock_recording(
+        self, channel: str, address: str, message: NewInbound
+    ) -> tuple[ConversationRow | None, bool]:
+        """`get_for_update`, and store `message` in the chat it finds: (the row, whether the
+        message is new). No row: nothing stored. One round trip on PostgreSQL."""
+        if not self.is_postgres:
+            row = await self.get_for_update(channel, address)
+            if row is None:
+                return None, False
+            messages = SqlMessages(self.conn, self.dialect)
+            return row, await messages.add_new_inbound(row.id, channel, message) is not None
+        params: dict[str, Any] = {"k_channel": channel, "k_address": address}
+        values = inbound_values(row_id=None, channel=channel, message=message)
+        params.update((f"m_{name}", values[name]) for name in INBOUND_COLUMNS[1:])
+        found = await self.conn.fetch(_LOCK_RECORDING, params)
+        if not found:
+            return None, False
+        return ConversationRow.from_row(found[0]), found[0]["inbound_id"] is not None
 
     async def by_key(self, channel: str, address: str) -> ConversationRow | None:
         """Read a chat without locking it (for views such as the web chat history)."""

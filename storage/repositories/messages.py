@@ -17,7 +17,7 @@ from storage import tables
 from storage.enums import Author, DeliveryStatus, Direction
 from storage.prepared import Prepared, bound
 from storage.repositories.base import Repository, insert_or_ignore
-from storage.rows import MessageRow
+from storage.rows import MessageRow, NewInbound
 from storage.types import dump_json, utc_now
 
 t = tables.message
@@ -45,11 +45,29 @@ NEW_MESSAGE_COLUMNS = (
 )
 # Every event stores its inbound message and its replies: prepared, run on the driver.
 _ADD_OUTBOUND = Prepared(insert(t).values(bound(*NEW_MESSAGE_COLUMNS)).returning(t.c.id))
+INBOUND_COLUMNS = (*NEW_MESSAGE_COLUMNS, "channel_message_id")
 _ADD_INBOUND = Prepared(
     lambda dialect: insert_or_ignore(dialect, t, ("channel", "channel_message_id"), ("id",)).values(
-        bound(*NEW_MESSAGE_COLUMNS, "channel_message_id")
+        bound(*INBOUND_COLUMNS)
     )
 )
+
+
+def inbound_values(
+    row_id: int | None, channel: str, message: NewInbound, payload: str | None = None
+) -> dict[str, Any]:
+    """The `INBOUND_COLUMNS` of a received message's row in conversation `row_id`."""
+    return {
+        "conversation_id": row_id,
+        "direction": Direction.IN.value,
+        "author": message.author,
+        "text": message.text,
+        "payload": payload,
+        "channel": channel,
+        "channel_message_id": message.channel_message_id,
+        "delivery_status": DeliveryStatus.DELIVERED.value,
+        "created_at": message.received_at,
+    }
 
 
 def _payload(payload: Mapping[str, Any] | None) -> str | None:
@@ -71,17 +89,14 @@ class SqlMessages(Repository):
         now: datetime | None = None,
     ) -> int | None:
         """Store a received message; None when this (channel, message id) was seen before."""
-        values = {
-            "conversation_id": conversation_id,
-            "direction": Direction.IN.value,
-            "author": str(author),
-            "text": text,
-            "payload": _payload(payload),
-            "channel": channel,
-            "channel_message_id": channel_message_id,
-            "delivery_status": DeliveryStatus.DELIVERED.value,
-            "created_at": now or utc_now(),
-        }
+        message = NewInbound(channel_message_id, text, str(author), now or utc_now())
+        return await self.add_new_inbound(conversation_id, channel, message, _payload(payload))
+
+    async def add_new_inbound(
+        self, conversation_id: int, channel: str, message: NewInbound, payload: str | None = None
+    ) -> int | None:
+        """`add_inbound` of a `NewInbound`."""
+        values = inbound_values(conversation_id, channel, message, payload)
         inserted = await self.conn.fetch(_ADD_INBOUND, values)
         return int(inserted[0]["id"]) if inserted else None
 

@@ -11,6 +11,7 @@ from sqlalchemy.exc import StatementError
 
 from storage.database import Database
 from storage.repositories.conversations import StaleConversationError
+from storage.rows import NewInbound
 from storage.types import NaiveDatetimeError, dump_json
 from tests.storage.helpers import NOW, new_conversation
 
@@ -124,3 +125,27 @@ async def test_a_failed_transaction_leaves_nothing_behind(db: Database) -> None:
         await create_then_fail()
     async with db.transaction(write=False) as tx:
         assert await tx.conversations.get_for_update("webchat", "s-1") is None
+
+
+async def test_lock_recording_stores_a_new_message_once_and_only_in_an_existing_chat(
+    db: Database,
+) -> None:
+    hello = NewInbound("m-1", "oi", "debtor", NOW)
+    async with db.transaction() as tx:
+        assert await tx.conversations.lock_recording("telegram", "7", hello) == (None, False)
+    chat = await new_conversation(db, "7")
+    async with db.transaction() as tx:
+        found, new = await tx.conversations.lock_recording("telegram", "7", hello)
+    assert (found, new) == (chat, True)
+    async with db.transaction() as tx:
+        again = await tx.conversations.lock_recording("telegram", "7", hello)
+        without_id = NewInbound(None, "tudo bem?", "debtor", NOW + timedelta(seconds=1))
+        assert await tx.conversations.lock_recording("telegram", "7", without_id) == (chat, True)
+    assert again == (chat, False)
+    async with db.transaction(write=False) as tx:
+        transcript = await tx.messages.transcript(chat.id)
+    assert [(m.text, m.channel_message_id, m.direction) for m in transcript] == [
+        ("oi", "m-1", "in"),
+        ("tudo bem?", None, "in"),
+    ]
+    assert transcript[0].created_at == NOW
