@@ -145,8 +145,7 @@ class ConversationService:
             if isinstance(event, AgentSays):
                 # Agents talk to the debtor directly; the dialog neither sees nor answers it.
                 effects.say(agent_message(event, policy), author="agent")
-                await tx.conversations.save(conv, now=now, loaded=loaded)
-                replies = await effects.flush()
+                replies = await effects.flush(conv, loaded=loaded)
                 return HandleResult(conv.id, replies=replies, state=conv.state)
 
             context = Context.from_json(conv.context_json)
@@ -182,8 +181,7 @@ class ConversationService:
                 context_json=context.to_json(),
                 mode=effects.mode_after(conv.mode, event),
             )
-            await tx.conversations.save(conv, now=now, loaded=loaded)
-            replies = await effects.flush()
+            replies = await effects.flush(conv, loaded=loaded)
         log.info(
             "handled %s conv=%s state=%s replies=%d",
             describe_inbound(inbound),

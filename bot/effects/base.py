@@ -125,23 +125,18 @@ class Effects:
             return "bot"
         return mode
 
-    async def flush(self) -> int:
-        """Store outbound messages and queue their delivery, in dialog order; return how many
-        were queued (refused ones are stored as failed)."""
+    async def flush(self, conv: ConversationRow, *, loaded: ConversationRow) -> int:
+        """Save the conversation as `conv` (loaded as `loaded`) and store its outbound
+        messages, queueing their delivery in dialog order; return how many were queued
+        (refused ones are stored as failed)."""
         state = self._state
-        conv = state.conversation
         planned = [Outgoing(message, author) for message, author in state.outbound]
         for guard in _GUARDS:
             planned = await guard(state, planned)
-        queued = await state.tx.replies.add(
-            conv.id,
-            conv.channel,
-            conv.address,
-            [_reply(item) for item in planned],
-            now=state.now,
-        )
+        replies = [_reply(item) for item in planned]
+        await state.tx.conversations.save(conv, now=state.now, loaded=loaded, replies=replies)
         state.outbound.clear()
-        return queued
+        return sum(1 for reply in replies if reply.refused is None)
 
 
 def _reply(item: Outgoing) -> NewReply:

@@ -6,7 +6,7 @@ lock can never silently undo another writer's step.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -19,7 +19,8 @@ from storage.enums import ConversationMode
 from storage.prepared import Prepared, bound
 from storage.repositories.base import Repository, insert_or_ignore
 from storage.repositories.messages import INBOUND_COLUMNS, SqlMessages, inbound_values
-from storage.rows import ConversationRow, NewInbound
+from storage.repositories.replies import SqlReplies, replies_statement, reply_arrays
+from storage.rows import ConversationRow, NewInbound, NewReply
 from storage.types import dump_json, utc_now
 
 t = tables.conversation
@@ -91,6 +92,9 @@ def _save_statement(*columns: str) -> Prepared:
 
 _SAVE = _save_statement(*_STEP_COLUMNS, *_LINK_COLUMNS)
 _SAVE_STEP = _save_statement(*_STEP_COLUMNS)
+# PostgreSQL: the save and the step's replies in one statement (one round trip).
+_SAVE_REPLYING = replies_statement(save=(*_STEP_COLUMNS, *_LINK_COLUMNS))
+_SAVE_STEP_REPLYING = replies_statement(save=_STEP_COLUMNS)
 
 
 class StaleConversationError(RuntimeError):
@@ -181,9 +185,11 @@ class SqlConversations(Repository):
         *,
         now: datetime | None = None,
         loaded: ConversationRow | None = None,
+        replies: Sequence[NewReply] = (),
     ) -> ConversationRow:
         """Write the row's state; `row.version` must be the version that was loaded. Given
-        `loaded` (the row as it was read), link columns that did not change are not written."""
+        `loaded` (the row as it was read), link columns that did not change are not written.
+        `replies` are stored and queued with it (`Replies.add`; one statement on PostgreSQL)."""
         now = now or utc_now()
         values = {
             "k_id": row.id,
@@ -198,7 +204,16 @@ class SqlConversations(Repository):
             "updated_at": now,
         }
         unlinked = loaded is None or _links(row) != _links(loaded)
-        saved = await self.conn.fetch(_SAVE if unlinked else _SAVE_STEP, values)
+        if replies and self.is_postgres:
+            values.update(reply_arrays(row.id, row.channel, row.address, replies, now))
+            statement = _SAVE_REPLYING if unlinked else _SAVE_STEP_REPLYING
+            saved = await self.conn.fetch(statement, values)
+        else:
+            saved = await self.conn.fetch(_SAVE if unlinked else _SAVE_STEP, values)
+            if saved and replies:
+                await SqlReplies(self.conn, self.dialect).add(
+                    row.id, row.channel, row.address, replies, now=now
+                )
         if not saved:
             raise StaleConversationError(
                 f"conversation {row.id} is newer than version {row.version}"

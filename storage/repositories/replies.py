@@ -3,8 +3,8 @@
 Every event that answers writes a message row and an outbox row per reply (the outbox row
 points at the message, and its idempotency key is the message id). On SQLite those are two
 in-process statements per reply. On PostgreSQL each statement would be a network round
-trip, so one statement writes both rows (the message, then its delivery from the message's
-RETURNING), and all of an event's replies go in one pipelined `executemany`.
+trip, so one statement writes every reply of the event, messages and deliveries, together
+with the conversation's save (`SqlConversations.save(..., replies=...)`).
 
 A reply refused before sending (a frequency cap, an opt-out; see `bot.effects.guards`) is
 stored as failed, with the reason, and gets no outbox row.
@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Integer, String, bindparam, insert, text
+from sqlalchemy.dialects import postgresql
 
 from storage import tables
 from storage.enums import DeliveryStatus, Direction, OutboxStatus
@@ -39,40 +40,99 @@ _MESSAGE = Prepared(
 )
 _DELIVERY = Prepared(insert(outbox_t).values(bound(*NEW_DELIVERY_COLUMNS)))
 
-# -- PostgreSQL: both in one statement --------------------------------------------------------
+# -- PostgreSQL: every reply in one statement, optionally with the conversation's save ------
 
-_MESSAGE_AND_DELIVERY = Prepared(
-    text(
-        """
-WITH m AS (
-  INSERT INTO message (conversation_id, direction, author, text, payload, channel,
+_ARRAYS = ("author", "text", "payload", "delivery_status", "delivery_error", "delivery")
+
+
+def replies_statement(save: Sequence[str] = ()) -> Prepared:
+    """All of an event's replies in one statement, given as arrays (one element per reply);
+    with `save` (conversation columns), also the conversation's save, so the end of a dialog
+    step is one round trip. With `save` it returns the conversation's new `version` and
+    `updated_at`, or no row when the loaded version was stale (the caller raises and the
+    transaction rolls back).
+
+    Message and outbox ids are drawn row by row, in reply order, before either insert: each
+    delivery points at its own message, and a chat's deliveries keep its replies' order.
+    """
+    conversation = tables.conversation
+    unknown = [name for name in save if name not in conversation.c]
+    if unknown:
+        raise ValueError(f"not conversation columns: {unknown}")
+    # Only column names known above and fixed names go into the SQL text, never values.
+    sets = "".join(f", {name} = :{name}" for name in save)
+    saved = f"""
+saved AS (
+  UPDATE conversation SET version = version + 1{sets}
+  WHERE id = :k_id AND version = :k_version
+  RETURNING version, updated_at
+),"""  # noqa: S608
+    arrays = ", ".join(f"CAST(:r_{name} AS TEXT[])" for name in _ARRAYS)
+    sql = f"""
+WITH {saved if save else ""}
+sequences AS (
+  SELECT pg_get_serial_sequence('message', 'id') AS message,
+         pg_get_serial_sequence('outbox', 'id') AS outbox
+),
+reply AS MATERIALIZED (
+  SELECT nextval(sequences.message) AS message_id, nextval(sequences.outbox) AS outbox_id, r.*
+  FROM sequences, unnest({arrays}) WITH ORDINALITY AS r({", ".join(_ARRAYS)}, ord)
+),
+stored AS (
+  INSERT INTO message (id, conversation_id, direction, author, text, payload, channel,
                        delivery_status, delivery_error, created_at)
-  VALUES (:conversation_id, :direction, :author, :text, :payload, :channel,
-          :delivery_status, :delivery_error, :created_at)
-  RETURNING id
+  SELECT message_id, :conversation_id, :direction, author, text, payload, :channel,
+         delivery_status, delivery_error, :created_at
+  FROM reply
+),
+queued AS (
+  INSERT INTO outbox (id, conversation_id, message_id, channel, address, payload,
+                      idempotency_key, status, attempts, available_at, created_at)
+  SELECT outbox_id, :conversation_id, message_id, :channel, :address, delivery,
+         'msg:' || message_id, :status, 0, :created_at, :created_at
+  FROM reply
+  WHERE delivery IS NOT NULL
 )
-INSERT INTO outbox (conversation_id, message_id, channel, address, payload, idempotency_key,
-                    status, attempts, available_at, created_at)
-SELECT :conversation_id, m.id, :channel, :address, CAST(:delivery AS TEXT), 'msg:' || m.id,
-       :status, 0, :created_at, :created_at
-FROM m
-WHERE CAST(:delivery AS TEXT) IS NOT NULL
-"""
-    ).bindparams(
+{"SELECT version, updated_at FROM saved" if save else "SELECT count(*) AS replies FROM reply"}
+"""  # noqa: S608
+    statement = text(sql).bindparams(
+        *(bindparam(f"r_{name}", type_=postgresql.ARRAY(String)) for name in _ARRAYS),
         bindparam("conversation_id", type_=Integer),
         bindparam("direction", type_=String),
-        bindparam("author", type_=String),
-        bindparam("text", type_=String),
-        bindparam("payload", type_=String),
         bindparam("channel", type_=String),
-        bindparam("delivery_status", type_=String),
-        bindparam("delivery_error", type_=String),
-        bindparam("created_at", type_=UTCDateTime()),
         bindparam("address", type_=String),
-        bindparam("delivery", type_=String),
         bindparam("status", type_=String),
+        bindparam("created_at", type_=UTCDateTime()),
+        *(bindparam(name, type_=conversation.c[name].type) for name in save),
+        *(
+            (bindparam("k_id", type_=Integer), bindparam("k_version", type_=Integer))
+            if save
+            else ()
+        ),
     )
-)
+    if save:
+        return Prepared(statement.columns(version=Integer, updated_at=UTCDateTime()))
+    return Prepared(statement.columns(replies=Integer))
+
+
+_REPLIES = replies_statement()
+
+
+def reply_arrays(
+    conversation_id: int, channel: str, address: str, replies: Sequence[NewReply], now: datetime
+) -> dict[str, Any]:
+    """The parameters of `replies_statement` for `replies`."""
+    rows = [_values(conversation_id, channel, address, reply, now) for reply in replies]
+    arrays = {f"r_{name}": [row[name] for row in rows] for name in _ARRAYS}
+    return {
+        **arrays,
+        "conversation_id": conversation_id,
+        "direction": Direction.OUT.value,
+        "channel": channel,
+        "address": address,
+        "status": OutboxStatus.PENDING.value,
+        "created_at": now,
+    }
 
 
 class SqlReplies(Repository):
@@ -88,12 +148,12 @@ class SqlReplies(Repository):
         now: datetime,
     ) -> int:
         """Store `replies` in order and queue the ones not refused; how many were queued."""
-        rows = [_values(conversation_id, channel, address, reply, now) for reply in replies]
         if self.is_postgres:
-            if rows:
-                await self.conn.run_many(_MESSAGE_AND_DELIVERY, rows)
+            if replies:
+                params = reply_arrays(conversation_id, channel, address, replies, now)
+                await self.conn.fetch(_REPLIES, params)
         else:
-            for row in rows:
+            for row in (_values(conversation_id, channel, address, r, now) for r in replies):
                 message_id = int((await self.conn.fetch(_MESSAGE, row))[0]["id"])
                 if row["delivery"] is not None:
                     delivery = {**row, "message_id": message_id}

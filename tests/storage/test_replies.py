@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from storage.database import Database
+from storage.repositories.conversations import StaleConversationError
 from storage.rows import NewReply
 from tests.storage.helpers import NOW, new_conversation
 
@@ -52,3 +55,33 @@ async def test_replies_of_a_failed_event_are_neither_stored_nor_queued(db: Datab
     async with db.transaction() as tx:
         assert await tx.messages.transcript(chat.id) == []
         assert await tx.outbox.claim(10, 60, NOW) == []
+
+
+async def test_a_save_with_replies_stores_both_and_a_stale_save_stores_neither(
+    db: Database,
+) -> None:
+    chat = await new_conversation(db)
+    replies = [
+        NewReply("Olá!", '{"text": "Olá!"}', "bot"),
+        NewReply("Escolha uma opção", '{"text": "Escolha uma opção"}', "bot"),
+    ]
+    step = dataclasses.replace(chat, state="greeted")
+    async with db.transaction() as tx:
+        saved = await tx.conversations.save(step, now=NOW, loaded=chat, replies=replies)
+    assert (saved.state, saved.version) == ("greeted", chat.version + 1)
+
+    async def save_stale() -> None:
+        async with db.transaction() as tx:
+            late = NewReply("Atrasada", '{"text": "Atrasada"}', "bot")
+            await tx.conversations.save(step, now=NOW, loaded=chat, replies=[late])
+
+    with pytest.raises(StaleConversationError):
+        await save_stale()
+    async with db.transaction() as tx:
+        transcript = await tx.messages.transcript(chat.id)
+        deliveries = await tx.outbox.claim(10, 60, NOW, per_chat=10)
+        found = await tx.conversations.get(chat.id)
+    assert [m.text for m in transcript] == ["Olá!", "Escolha uma opção"]
+    assert [d.message_id for d in deliveries] == [m.id for m in transcript]
+    assert found is not None
+    assert (found.state, found.version) == ("greeted", chat.version + 1)
