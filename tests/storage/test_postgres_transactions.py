@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 from sqlalchemy import exc, text
@@ -118,54 +120,55 @@ async def test_a_cancelled_transaction_releases_its_locks_and_its_slot(
         await db.dispose()
 
 
-async def test_waiters_are_served_in_arrival_order(postgres_url: str) -> None:
-    engine = create_engine(postgres_url)
-    pool = PostgresTransactions(engine, size=1, timeout_seconds=30, recycle_seconds=3600)
-    order: list[int] = []
-
-    async def record(n: int) -> None:
-        async with pool.transaction():
-            order.append(n)
-
+@asynccontextmanager
+async def one_connection(
+    url: str, *, timeout_seconds: float = 30, recycle_seconds: float = 3600
+) -> AsyncIterator[PostgresTransactions]:
+    """Transactions on at most one kept connection."""
+    engine = create_engine(url)
+    pool = PostgresTransactions(
+        engine, size=1, timeout_seconds=timeout_seconds, recycle_seconds=recycle_seconds
+    )
     try:
-        async with pool.transaction():
-            waiters = [asyncio.create_task(record(n)) for n in range(5)]
-            await asyncio.sleep(0)  # one turn: all five queue for the only connection
-        await asyncio.gather(*waiters)
-        assert order == [0, 1, 2, 3, 4]
+        yield pool
     finally:
         await pool.close()
         await engine.dispose()
 
 
+async def test_waiters_are_served_in_arrival_order(postgres_url: str) -> None:
+    order: list[int] = []
+    async with one_connection(postgres_url) as pool:
+
+        async def record(n: int) -> None:
+            async with pool.transaction():
+                order.append(n)
+
+        async with pool.transaction():
+            waiters = [asyncio.create_task(record(n)) for n in range(5)]
+            await asyncio.sleep(0)  # one turn: all five queue for the only connection
+        await asyncio.gather(*waiters)
+    assert order == [0, 1, 2, 3, 4]
+
+
 async def test_a_wait_for_a_connection_times_out_with_a_clear_error(postgres_url: str) -> None:
-    engine = create_engine(postgres_url)
-    pool = PostgresTransactions(engine, size=1, timeout_seconds=0.05, recycle_seconds=3600)
-    try:
+    async with one_connection(postgres_url, timeout_seconds=0.05) as pool:
         async with pool.transaction():
             with pytest.raises(exc.TimeoutError, match="QUITA_DATABASE_POOL_SIZE"):
                 async with pool.transaction():
                     pass
         async with pool.transaction() as connection:  # the slot was not lost
             assert (await connection.execute(text("SELECT 1"))).scalar_one() == 1
-    finally:
-        await pool.close()
-        await engine.dispose()
 
 
 async def test_connections_are_replaced_after_the_recycle_age(postgres_url: str) -> None:
-    engine = create_engine(postgres_url)
-    pool = PostgresTransactions(engine, size=1, timeout_seconds=5, recycle_seconds=0)
+    async with one_connection(postgres_url, recycle_seconds=0) as pool:
 
-    async def pid() -> int:
-        async with pool.transaction() as connection:
-            found = await connection.execute(text("SELECT pg_backend_pid()"))
-            value: int = found.scalar_one()
-        return value
+        async def pid() -> int:
+            async with pool.transaction() as connection:
+                found = await connection.execute(text("SELECT pg_backend_pid()"))
+                value: int = found.scalar_one()
+            return value
 
-    try:
         first = await pid()
         assert await pid() != first
-    finally:
-        await pool.close()
-        await engine.dispose()
