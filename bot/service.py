@@ -38,7 +38,7 @@ from dialogs.flow.events import (
 from dialogs.flow.snapshots import DebtorSnapshot
 from dialogs.negotiation.policy import Policy
 from storage import ConversationRow, Database, UnitOfWork
-from storage.rows import NewInbound
+from storage.rows import LockedChat, NewInbound
 
 log = logging.getLogger(__name__)
 
@@ -123,16 +123,21 @@ class ConversationService:
         event = inbound.event
         policy = self._policy  # one policy for the whole event, even if replaced meanwhile
         async with self._db.transaction() as tx:
-            conv, new = await self._open(tx, inbound, now)
-            if not new:
+            opened = await self._open(tx, inbound, now)
+            conv = opened.row
+            if not opened.new:
                 return HandleResult(conv.id, duplicate=True, state=conv.state)
             loaded = conv
             if isinstance(event, DEBTOR_EVENTS):
                 conv = replace(conv, last_inbound_at=now)
             ingested = await ingest(event, tx, conv, policy, now)
             if ingested is None:
-                # Storage took it all (a payment recorded, a check with nothing due).
+                # Storage took it all (a payment recorded, a check with nothing due). The
+                # version still moves: a writer that waited for this chat reads again.
+                await tx.conversations.touch(conv.id)
                 return HandleResult(conv.id, state=conv.state)
+            # Read with the lock, unless intake changed the debts or agreements since.
+            snapshot: DebtorSnapshot | None = opened.snapshot if ingested is event else None
             event = ingested
 
             if conv.mode == "agent" and not isinstance(event, AGENT_EVENTS):
@@ -153,7 +158,6 @@ class ConversationService:
                 context = context.with_locale(inbound.locale)
             state = State(conv.state)
             pending: list[Event] = [event]
-            snapshot: DebtorSnapshot | None = None
             for _ in range(MAX_FOLLOW_UPS):
                 if not pending:
                     break
@@ -191,21 +195,19 @@ class ConversationService:
         )
         return HandleResult(conv.id, replies=replies, state=conv.state)
 
-    async def _open(
-        self, tx: UnitOfWork, inbound: Inbound, now: datetime
-    ) -> tuple[ConversationRow, bool]:
-        """Lock (or create) the chat and record the event; (its row, False) if seen before.
+    async def _open(self, tx: UnitOfWork, inbound: Inbound, now: datetime) -> LockedChat:
+        """Lock (or create) the chat and record the event (`new` is False if seen before).
 
-        A message for an existing chat is locked and stored in one statement (one round trip
-        to PostgreSQL instead of two)."""
+        A message for an existing chat is locked and stored, and its debtor's snapshot read,
+        in one statement (one round trip to PostgreSQL instead of three)."""
         message = _inbound_message(inbound, now)
         if message is not None:
             channel, address = inbound.key.channel.value, inbound.key.address
-            conv, new = await tx.conversations.lock_recording(channel, address, message)
-            if conv is not None:
-                return conv, new
+            locked = await tx.conversations.lock_recording(channel, address, message)
+            if locked is not None:
+                return locked
         conv = await self._load_or_create(tx, inbound, now)
-        return conv, await self._record_inbound(tx, conv.id, inbound, now)
+        return LockedChat(conv, await self._record_inbound(tx, conv.id, inbound, now), None)
 
     async def _load_or_create(
         self, tx: UnitOfWork, inbound: Inbound, now: datetime

@@ -25,6 +25,7 @@ from storage.rows import (
     InboundRow,
     InstallmentRow,
     JobRow,
+    LockedChat,
     MessageRow,
     NewInbound,
     NewInstallment,
@@ -45,7 +46,8 @@ class Conversations(Protocol):
     async def get_for_update(self, channel: str, address: str) -> ConversationRow | None: ...
     async def lock_recording(
         self, channel: str, address: str, message: NewInbound
-    ) -> tuple[ConversationRow | None, bool]: ...
+    ) -> LockedChat | None: ...
+    async def touch(self, conversation_id: int) -> None: ...
     async def by_key(self, channel: str, address: str) -> ConversationRow | None: ...
     async def create(
         self,

@@ -9,9 +9,12 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from storage.types import load_json
+
+if TYPE_CHECKING:  # dialogs.flow's package import loads the whole dialog machine
+    from dialogs.flow.snapshots import DebtorSnapshot
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
@@ -151,6 +154,17 @@ class NewInbound:
     text: str
     author: str
     received_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LockedChat:
+    """A chat locked for an event (`Conversations.lock_recording`): its row, whether the
+    event's message was new (False: a duplicate, nothing stored), and its debtor's snapshot
+    as of the lock, read only for a new message (None: no debtor linked, or erased)."""
+
+    row: ConversationRow
+    new: bool
+    snapshot: DebtorSnapshot | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,19 +9,28 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, String, bindparam, func, select, update
+from sqlalchemy import JSON, Select, String, bindparam, func, select, text, update
 from sqlalchemy.dialects import postgresql
 
 from storage import tables
 from storage.enums import ConversationMode
 from storage.prepared import Prepared, bound
 from storage.repositories.base import Repository, insert_or_ignore
+from storage.repositories.debtor_snapshot import (
+    SNAPSHOT_BINDS,
+    nested_snapshot,
+    nested_snapshot_sql,
+    read_snapshot,
+)
 from storage.repositories.messages import INBOUND_COLUMNS, SqlMessages, inbound_values
 from storage.repositories.replies import SqlReplies, replies_statement, reply_arrays
-from storage.rows import ConversationRow, NewInbound, NewReply
+from storage.rows import ConversationRow, LockedChat, NewInbound, NewReply
 from storage.types import dump_json, utc_now
+
+if TYPE_CHECKING:  # dialogs.flow's package import loads the whole dialog machine
+    from dialogs.flow.snapshots import DebtorSnapshot
 
 t = tables.conversation
 message_t = tables.message
@@ -52,8 +61,15 @@ _CREATE = Prepared(
 
 
 def _lock_recording_statement(dialect: str) -> Select[Any]:
-    """PostgreSQL: lock the chat's row and store its inbound message, one round trip. The
-    message is not stored when there is no row, and a seen message id stores nothing."""
+    """PostgreSQL: lock the chat's row, store its inbound message and read its debtor's
+    snapshot, one round trip. The message is not stored when there is no row, and a seen
+    message id stores nothing.
+
+    The snapshot is read as of the statement's start. If the lock had to wait for another
+    writer of this chat, that writer's changes are missing from it: `seen_version` (the
+    row's version as of the start) then differs from the locked row's, and the caller reads
+    the snapshot again.
+    """
     locked = _BY_KEY_SELECT.with_for_update().cte("locked")
     message = postgresql.insert(message_t).from_select(
         INBOUND_COLUMNS,
@@ -67,7 +83,24 @@ def _lock_recording_statement(dialect: str) -> Select[Any]:
         .returning(message_t.c.id)
         .cte("stored")
     )
-    return select(locked, select(stored.c.id).scalar_subquery().label("inbound_id"))
+    seen = t.alias("seen")
+    # A scalar subquery, not a join: run once for the one locked row, whatever the planner
+    # thinks of the tables' sizes (a join planned on stale statistics built every debtor's).
+    snapshot = (
+        text(f"SELECT row_to_json(n) FROM ({nested_snapshot_sql('locked.debtor_id')}) n")  # noqa: S608
+        .bindparams(*SNAPSHOT_BINDS)
+        .columns(snapshot=JSON)
+        .scalar_subquery()
+    )
+    return select(
+        locked,
+        select(stored.c.id).scalar_subquery().label("inbound_id"),
+        select(seen.c.version)
+        .where(seen.c.id == locked.c.id)
+        .scalar_subquery()
+        .label("seen_version"),
+        snapshot.label("snapshot"),
+    )
 
 
 _LOCK_RECORDING = Prepared(_lock_recording_statement)
@@ -90,6 +123,7 @@ def _save_statement(*columns: str) -> Prepared:
     )
 
 
+_TOUCH = Prepared(update(t).where(t.c.id == bindparam("k_id")).values(version=t.c.version + 1))
 _SAVE = _save_statement(*_STEP_COLUMNS, *_LINK_COLUMNS)
 _SAVE_STEP = _save_statement(*_STEP_COLUMNS)
 # PostgreSQL: the save and the step's replies in one statement (one round trip).
@@ -123,22 +157,42 @@ class SqlConversations(Repository):
 
     async def lock_recording(
         self, channel: str, address: str, message: NewInbound
-    ) -> tuple[ConversationRow | None, bool]:
-        """`get_for_update`, and store `message` in the chat it finds: (the row, whether the
-        message is new). No row: nothing stored. One round trip on PostgreSQL."""
+    ) -> LockedChat | None:
+        """`get_for_update`, store `message` in the chat it finds and, when the message is
+        new, read the snapshot of the chat's debtor. No row: nothing stored, None. One round
+        trip on PostgreSQL (two when the lock waited for another writer of the chat)."""
         if not self.is_postgres:
             row = await self.get_for_update(channel, address)
             if row is None:
-                return None, False
+                return None
             messages = SqlMessages(self.conn, self.dialect)
-            return row, await messages.add_new_inbound(row.id, channel, message) is not None
+            new = await messages.add_new_inbound(row.id, channel, message) is not None
+            debtor_id = row.debtor_id if new else None
+            snapshot = None if debtor_id is None else await self._snapshot(debtor_id)
+            return LockedChat(row, new, snapshot)
         params: dict[str, Any] = {"k_channel": channel, "k_address": address}
         values = inbound_values(row_id=None, channel=channel, message=message)
         params.update((f"m_{name}", values[name]) for name in INBOUND_COLUMNS[1:])
         found = await self.conn.fetch(_LOCK_RECORDING, params)
         if not found:
-            return None, False
-        return ConversationRow.from_row(found[0]), found[0]["inbound_id"] is not None
+            return None
+        locked = found[0]
+        row = ConversationRow.from_row(locked)
+        new = locked["inbound_id"] is not None
+        if not new or row.debtor_id is None:
+            return LockedChat(row, new, None)
+        if locked["seen_version"] != row.version:  # the lock waited: read after it
+            return LockedChat(row, new, await self._snapshot(row.debtor_id))
+        nested = locked["snapshot"]  # None: the debtor was erased
+        return LockedChat(row, new, None if nested is None else nested_snapshot(nested))
+
+    async def touch(self, conversation_id: int) -> None:
+        """Move the version on without other changes: a step changed what the chat's snapshot
+        reads (debts, agreements) but not the row itself (see `lock_recording`)."""
+        await self.conn.run(_TOUCH, {"k_id": conversation_id})
+
+    async def _snapshot(self, debtor_id: int) -> DebtorSnapshot | None:
+        return await read_snapshot(self.conn, self.dialect, debtor_id)
 
     async def by_key(self, channel: str, address: str) -> ConversationRow | None:
         """Read a chat without locking it (for views such as the web chat history)."""

@@ -57,10 +57,12 @@ _INSTALLMENTS = Prepared(
 
 # -- PostgreSQL: the same in one statement ----------------------------------------------------
 
-_NESTED = Prepared(
-    text(
-        """
-SELECT d.id, d.name, d.cpf, d.birth_date, d.state,
+
+def nested_snapshot_sql(debtor_id: str) -> str:
+    """The snapshot of the debtor whose id is the SQL expression `debtor_id`, as one row
+    (columns `id, name, cpf, birth_date, state, debts, agreements`; binds `:paid` and
+    `:cancelled`). Also read inside `Conversations.lock_recording` on PostgreSQL."""
+    return f"""SELECT d.id, d.name, d.cpf, d.birth_date, d.state,
   COALESCE((
     SELECT json_agg(json_build_object(
       'id', x.id, 'contract', x.contract, 'description', x.description,
@@ -81,14 +83,18 @@ SELECT d.id, d.name, d.cpf, d.birth_date, d.state,
     FROM agreement a WHERE a.debtor_id = d.id AND a.status <> :cancelled
   ), '[]'::json) AS agreements
 FROM debtor d
-WHERE d.id = :k_id AND d.erased_at IS NULL
-"""
-    )
-    .bindparams(
-        bindparam("k_id", type_=Integer),
-        bindparam("paid", _PAID, type_=String),
-        bindparam("cancelled", _CANCELLED, type_=String),
-    )
+WHERE d.id = {debtor_id} AND d.erased_at IS NULL
+"""  # noqa: S608 - `debtor_id` is an expression of ours, never a value
+
+
+SNAPSHOT_BINDS = (
+    bindparam("paid", _PAID, type_=String),
+    bindparam("cancelled", _CANCELLED, type_=String),
+)
+
+_NESTED = Prepared(
+    text(nested_snapshot_sql(":k_id"))
+    .bindparams(bindparam("k_id", type_=Integer), *SNAPSHOT_BINDS)
     .columns(
         id=Integer,
         name=String,
@@ -108,8 +114,7 @@ async def read_snapshot(conn: Executor, dialect: str, debtor_id: int) -> DebtorS
         found = await conn.fetch(_NESTED, params)
         if not found:
             return None
-        row = found[0]
-        return _snapshot(row, row["debts"], _nested_agreements(row["agreements"]))
+        return nested_snapshot(found[0])
     found = await conn.fetch(_DEBTOR, params)
     if not found:
         return None
@@ -123,6 +128,11 @@ async def read_snapshot(conn: Executor, dialect: str, debtor_id: int) -> DebtorS
     return _snapshot(found[0], await conn.fetch(_DEBTS, params), agreements)
 
 
+def nested_snapshot(row: Mapping[str, Any]) -> DebtorSnapshot:
+    """The snapshot from a row of `nested_snapshot_sql` (or that row as JSON)."""
+    return _snapshot(row, row["debts"], _nested_agreements(row["agreements"]))
+
+
 def _snapshot(
     debtor: Mapping[str, Any],
     debts: Sequence[Mapping[str, Any]],
@@ -134,7 +144,7 @@ def _snapshot(
         debtor_id=debtor["id"],
         name=debtor["name"],
         cpf=debtor["cpf"],
-        birth_date=debtor["birth_date"],
+        birth_date=None if debtor["birth_date"] is None else _date(debtor["birth_date"]),
         state=debtor["state"],
         debts=tuple(_debt(d) for d in debts),
         agreements=agreements,
@@ -181,5 +191,5 @@ def _agreement(row: Mapping[str, Any], installments: list[Mapping[str, Any]]) ->
 
 
 def _date(value: date | str) -> date:
-    """Dates nested in JSON arrive as ISO text."""
+    """Dates in JSON arrive as ISO text."""
     return value if isinstance(value, date) else date.fromisoformat(value)

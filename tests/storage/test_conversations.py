@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.exc import StatementError
 
 from storage.database import Database
 from storage.repositories.conversations import StaleConversationError
-from storage.rows import NewInbound
+from storage.repositories.debtors import NewDebt
+from storage.rows import ConversationRow, LockedChat, NewInbound
 from storage.types import NaiveDatetimeError, dump_json
-from tests.storage.helpers import NOW, new_conversation
+from tests.storage.helpers import NOW, new_conversation, new_debt, new_debtor
+from tests.waiting import eventually
 
 
 async def test_creating_the_same_chat_twice_returns_the_same_row(db: Database) -> None:
@@ -132,16 +135,16 @@ async def test_lock_recording_stores_a_new_message_once_and_only_in_an_existing_
 ) -> None:
     hello = NewInbound("m-1", "oi", "debtor", NOW)
     async with db.transaction() as tx:
-        assert await tx.conversations.lock_recording("telegram", "7", hello) == (None, False)
+        assert await tx.conversations.lock_recording("telegram", "7", hello) is None
     chat = await new_conversation(db, "7")
     async with db.transaction() as tx:
-        found, new = await tx.conversations.lock_recording("telegram", "7", hello)
-    assert (found, new) == (chat, True)
+        first = await tx.conversations.lock_recording("telegram", "7", hello)
+    assert first == LockedChat(chat, new=True, snapshot=None)  # no debtor linked yet
     async with db.transaction() as tx:
         again = await tx.conversations.lock_recording("telegram", "7", hello)
         without_id = NewInbound(None, "tudo bem?", "debtor", NOW + timedelta(seconds=1))
-        assert await tx.conversations.lock_recording("telegram", "7", without_id) == (chat, True)
-    assert again == (chat, False)
+        assert await tx.conversations.lock_recording("telegram", "7", without_id) == first
+    assert again == LockedChat(chat, new=False, snapshot=None)
     async with db.transaction(write=False) as tx:
         transcript = await tx.messages.transcript(chat.id)
     assert [(m.text, m.channel_message_id, m.direction) for m in transcript] == [
@@ -149,3 +152,82 @@ async def test_lock_recording_stores_a_new_message_once_and_only_in_an_existing_
         ("tudo bem?", None, "in"),
     ]
     assert transcript[0].created_at == NOW
+
+
+async def _linked_chat(db: Database, address: str) -> tuple[ConversationRow, int]:
+    """A chat linked to a debtor who owes one debt of R$ 1.234,56; (chat, debt id)."""
+    debtor_id = await new_debtor(db)
+    debt_id = await new_debt(db, debtor_id)
+    async with db.transaction() as tx:
+        chat = await tx.conversations.create(
+            "telegram", address, state="start", debtor_id=debtor_id, now=NOW
+        )
+    return chat, debt_id
+
+
+async def test_lock_recording_reads_the_linked_debtors_snapshot_for_a_new_message(
+    db: Database,
+) -> None:
+    chat, debt_id = await _linked_chat(db, "8")
+    hello = NewInbound("m-8", "oi", "debtor", NOW)
+    async with db.transaction() as tx:
+        locked = await tx.conversations.lock_recording("telegram", "8", hello)
+    assert locked is not None
+    assert locked.snapshot is not None
+    assert locked.snapshot.debtor_id == chat.debtor_id
+    assert locked.snapshot.name == "MARIA DA SILVA"
+    assert [(d.debt_id, d.principal_cents) for d in locked.snapshot.debts] == [(debt_id, 123456)]
+    async with db.transaction() as tx:
+        duplicate = await tx.conversations.lock_recording("telegram", "8", hello)
+    assert duplicate == LockedChat(chat, new=False, snapshot=None)  # nothing to answer
+
+
+async def _lock_waiters(db: Database) -> int:
+    """PostgreSQL backends of this database waiting for a lock."""
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    async with db.transaction(write=False) as tx:
+        return int((await tx.connection.execute(query)).scalar_one())
+
+
+async def test_a_lock_that_waited_reads_what_the_writer_before_it_committed(
+    db: Database,
+) -> None:
+    """The snapshot read with the lock must not predate the last writer of the chat."""
+    chat, debt_id = await _linked_chat(db, "9")
+    written = asyncio.Event()
+
+    async def _lock_waiter_queued() -> bool:
+        # SQLite: the waiter queues on the process's writer lock, where nothing shows it.
+        return db.dialect != "postgresql" or await _lock_waiters(db) > 0
+
+    async def writer() -> None:
+        async with db.transaction() as tx:
+            await tx.conversations.get_for_update("telegram", "9")
+            await tx.debtors.upsert_debt(
+                NewDebt(chat.debtor_id or 0, "C-1", "Cartão", 99900, date(2026, 1, 5)), now=NOW
+            )
+            await tx.conversations.touch(chat.id)
+            written.set()
+            await eventually(_lock_waiter_queued)
+
+    async def waiter() -> LockedChat | None:
+        await written.wait()
+        async with db.transaction() as tx:
+            message = NewInbound("m-9", "oi", "debtor", NOW)
+            return await tx.conversations.lock_recording("telegram", "9", message)
+
+    _, locked = await asyncio.gather(writer(), waiter())
+    assert locked is not None
+    assert locked.snapshot is not None
+    assert locked.row.version == chat.version + 1
+    assert [(d.debt_id, d.principal_cents) for d in locked.snapshot.debts] == [(debt_id, 99900)]
+
+
+async def test_touch_moves_only_the_version_on(db: Database) -> None:
+    chat = await new_conversation(db, "10")
+    async with db.transaction() as tx:
+        await tx.conversations.touch(chat.id)
+        assert await tx.conversations.get(chat.id) == dataclasses.replace(chat, version=1)

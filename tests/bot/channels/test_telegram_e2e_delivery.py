@@ -3,9 +3,6 @@ and 200 debtors chatting at once all get every reply, each chat in order."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
-
 from sqlalchemy import select
 
 from bot.bench import cpf_for, seed_debtors
@@ -15,19 +12,13 @@ from bot.testing.telegram_user import TelegramUser
 from bot.wiring import attach_telegram
 from storage import Database, tables
 from tests.support.harness import running_quita
+from tests.waiting import eventually
 
 BLOCKED = "Forbidden: bot was blocked by the user"
 
 
 def telegram_settings(fake: FakeTelegramApi) -> dict[str, str]:
     return {"telegram_bot_token": fake.token, "telegram_api_base_url": fake.base_url}
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:
-    """Wait for a condition on stored state (the worker commits after the API answers)."""
-    async with asyncio.timeout(timeout):
-        while not await check():  # noqa: ASYNC110 - the database has no change notification
-            await asyncio.sleep(0.02)
 
 
 async def all_rows_are(db: Database, status: str) -> bool:

@@ -3,9 +3,8 @@ to the fake Graph API, on loopback, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import asyncio
 import itertools
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import partial
@@ -36,6 +35,7 @@ from tests.fakes.graph_api import (
     text_messages_body,
 )
 from tests.support.harness import REFERENCE_NOW, RunningQuita, running_quita
+from tests.waiting import eventually
 
 URL = "/whatsapp/webhook"
 MARCOS_CPF = "529.982.247-25"
@@ -455,14 +455,6 @@ async def failed_messages(wa: WhatsApp) -> list[dict[str, Any]]:
     return await wa.query(
         select(message).where(message.c.delivery_status == "failed").order_by(message.c.id)
     )
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], within: float = 10) -> None:
-    """Re-check a database condition until it holds (the outbox commits after the API answers)."""
-    async with asyncio.timeout(within):
-        # The database has no change notification to wait on, so the condition is re-read.
-        while not await check():  # noqa: ASYNC110
-            await asyncio.sleep(0.02)
 
 
 async def all_sent(wa: WhatsApp) -> bool:
