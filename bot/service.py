@@ -206,16 +206,18 @@ class ConversationService:
             locked = await tx.conversations.lock_recording(channel, address, message)
             if locked is not None:
                 return locked
-        conv = await self._load_or_create(tx, inbound, now)
+        # A chat just found missing is not looked up again before its creators queue up.
+        conv = await self._load_or_create(tx, inbound, now, missing=message is not None)
         return LockedChat(conv, await self._record_inbound(tx, conv.id, inbound, now), None)
 
     async def _load_or_create(
-        self, tx: UnitOfWork, inbound: Inbound, now: datetime
+        self, tx: UnitOfWork, inbound: Inbound, now: datetime, *, missing: bool = False
     ) -> ConversationRow:
         channel, address = inbound.key.channel.value, inbound.key.address
-        conv = await tx.conversations.get_for_update(channel, address)  # the row lock
-        if conv is not None:
-            return conv
+        if not missing:
+            conv = await tx.conversations.get_for_update(channel, address)  # the row lock
+            if conv is not None:
+                return conv
         # No row to lock yet: serialise would-be creators across processes, then look again.
         await tx.conversations.lock_key(channel, address)
         conv = await tx.conversations.get_for_update(channel, address)

@@ -29,7 +29,7 @@ async def create_agreement(action: CreateAgreement, fx: EffectContext) -> Event 
         discount_cents=action.discount_cents,
         now=fx.now,
     )
-    fx.debtor_changed = True
+    fx.changed_debtor()
     return None
 
 
@@ -38,7 +38,7 @@ async def send_payment_instructions(
     action: SendPaymentInstructions, fx: EffectContext
 ) -> Event | None:
     agreement_id = action.agreement_id or fx.created_agreement
-    agreement = await fx.tx.agreements.get(agreement_id) if agreement_id else None
+    agreement = await fx.agreement(agreement_id) if agreement_id else None
     if agreement is None:
         log.error("conversation %s: payment instructions without agreement", fx.conversation.id)
         return None
@@ -62,5 +62,5 @@ async def send_payment_instructions(
 @handles(ChangePaymentChannel)
 async def change_payment_channel(action: ChangePaymentChannel, fx: EffectContext) -> Event | None:
     await fx.tx.agreements.set_payment_channel(action.agreement_id, action.payment_channel)
-    fx.debtor_changed = True
+    fx.changed_debtor()
     return None

@@ -20,7 +20,7 @@ from dialogs.flow.events import (
     Event,
 )
 from dialogs.negotiation.policy import Policy
-from storage import ConversationRow, NewReply, UnitOfWork
+from storage import AgreementRow, ConversationRow, NewReply, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -40,12 +40,30 @@ class EffectContext:
     escalated: bool = False
     closed: bool = False
     created_agreement: int | None = None
-    # Set by handlers that write the debtor's debts or agreements: the service re-reads the
-    # debtor snapshot before the next dialog step only then.
+    # Set (through `changed_debtor`) by handlers that write the debtor's debts or
+    # agreements: the service re-reads the debtor snapshot before the next dialog step only
+    # then.
     debtor_changed: bool = False
+    _changes: int = 0
+    _agreements: dict[int, tuple[int, AgreementRow | None]] = field(default_factory=dict)
 
     def say(self, message: OutboundMessage, author: str = "bot") -> None:
         self.outbound.append((message, author))
+
+    def changed_debtor(self) -> None:
+        """A handler wrote the debtor's debts or agreements."""
+        self.debtor_changed = True
+        self._changes += 1
+
+    async def agreement(self, agreement_id: int) -> AgreementRow | None:
+        """The agreement, read once per event until a handler changes the debtor's data:
+        the payment instructions and the installment checks of a new deal both need it."""
+        cached = self._agreements.get(agreement_id)
+        if cached is not None and cached[0] == self._changes:
+            return cached[1]
+        found = await self.tx.agreements.get(agreement_id)
+        self._agreements[agreement_id] = (self._changes, found)
+        return found
 
 
 Handler = Callable[[Any, EffectContext], Awaitable[Event | None]]

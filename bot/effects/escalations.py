@@ -28,7 +28,7 @@ async def record_dispute(action: RecordDispute, fx: EffectContext) -> Event | No
         open_ids = [d.id for d in debts if d.status == "open"]
         if open_ids:
             await fx.tx.debtors.set_debt_status(open_ids, "disputed", now=fx.now)
-            fx.debtor_changed = True
+            fx.changed_debtor()
     await fx.tx.audit.record(
         "debtor",
         f"dispute:{action.kind}",

@@ -52,7 +52,7 @@ async def ingest_reminder(event: ReminderDue, ix: IntakeContext) -> Event | None
 @handles(WatchInstallments)
 async def watch_installments(action: WatchInstallments, fx: EffectContext) -> Event | None:
     agreement_id = action.agreement_id or fx.created_agreement
-    agreement = await fx.tx.agreements.get(agreement_id) if agreement_id else None
+    agreement = await fx.agreement(agreement_id) if agreement_id else None
     if agreement is None:
         return None
     checks = [

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 from storage.database import Database
 from storage.repositories.debtors import NewDebt, NewDebtor
-from storage.rows import ConversationRow
+from storage.rows import ConversationRow, NewInstallment
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
@@ -49,3 +49,21 @@ async def new_debt(db: Database, debtor_id: int, contract: str = "C-1", cents: i
             now=NOW,
         )
         return upserted.id
+
+
+async def make_agreement(db: Database) -> int:
+    """A debtor's 3x PIX agreement over one debt of R$ 1.234,56; its id."""
+    debtor_id = await new_debtor(db)
+    debt_id = await new_debt(db, debtor_id)
+    conv = await new_conversation(db)
+    async with db.transaction() as tx:
+        return await tx.agreements.create(
+            debtor_id,
+            conv.id,
+            [debt_id],
+            [NewInstallment(n, 41152, date(2026, 3 + n, 10)) for n in (1, 2, 3)],
+            payment_channel="pix",
+            total_cents=123456,
+            discount_cents=0,
+            now=NOW,
+        )

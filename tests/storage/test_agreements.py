@@ -2,29 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from storage.database import Database
 from storage.repositories.agreements import installment_txid
-from storage.rows import NewInstallment
-from tests.storage.helpers import NOW, new_conversation, new_debt, new_debtor
-
-
-async def make_agreement(db: Database) -> int:
-    debtor_id = await new_debtor(db)
-    debt_id = await new_debt(db, debtor_id)
-    conv = await new_conversation(db)
-    async with db.transaction() as tx:
-        return await tx.agreements.create(
-            debtor_id,
-            conv.id,
-            [debt_id],
-            [NewInstallment(n, 41152, date(2026, 3 + n, 10)) for n in (1, 2, 3)],
-            payment_channel="pix",
-            total_cents=123456,
-            discount_cents=0,
-            now=NOW,
-        )
+from tests.storage.helpers import NOW, make_agreement
 
 
 async def test_installments_get_unique_pix_txids(db: Database) -> None:

@@ -41,6 +41,24 @@ async def test_replies_are_stored_in_order_and_only_the_allowed_ones_queued(db: 
     ]
 
 
+async def test_many_replies_keep_their_order_and_each_delivery_its_own_message(
+    db: Database,
+) -> None:
+    """More replies than one statement takes (a long transcript sent back, say)."""
+    chat = await new_conversation(db)
+    texts = [f"Parte {n}" for n in range(19)]
+    replies = [NewReply(text, f'{{"text": "{text}"}}', "bot") for text in texts]
+    async with db.transaction() as tx:
+        await tx.replies.add(chat.id, chat.channel, chat.address, replies, now=NOW)
+    async with db.transaction() as tx:
+        transcript = await tx.messages.transcript(chat.id)
+        deliveries = await tx.outbox.claim(50, 60, NOW, per_chat=50)
+    assert [m.text for m in transcript] == texts
+    by_message = {m.id: m.text for m in transcript}
+    assert [by_message[d.message_id] for d in deliveries] == texts
+    assert [d.payload for d in deliveries] == [r.payload for r in replies]
+
+
 async def test_replies_of_a_failed_event_are_neither_stored_nor_queued(db: Database) -> None:
     chat = await new_conversation(db)
 
