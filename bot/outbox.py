@@ -388,9 +388,9 @@ class OutboxWorker:
             )
             log.warning("outbox row %s: %s, retry in %.2fs", row.id, kind.value, delay)
             async with self._db.transaction(write=True) as tx:
-                await tx.outbox.mark_retry(
-                    row.id, error.reason, self._clock.now() + timedelta(seconds=delay)
-                )
+                retry_at = self._clock.now() + timedelta(seconds=delay)
+                if not await tx.outbox.mark_retry(row, error.reason, retry_at):
+                    log.warning("outbox row %s: lease lost, left to its new claimer", row.id)
                 await tx.outbox.release(release)
             self.wake()
             return
@@ -413,7 +413,7 @@ class OutboxWorker:
             self.wake()  # a template may have been queued in its place
 
     async def _fail(self, tx: UnitOfWork, row: OutboxRow, reason: str) -> None:
-        log.warning("outbox row %s failed for good: %s", row.id, reason)
-        await tx.outbox.mark_failed(row.id, reason)
-        if row.message_id is not None:
-            await tx.messages.mark_failed(row.message_id, reason)
+        if await tx.outbox.mark_failed(row, reason):
+            log.warning("outbox row %s failed for good: %s", row.id, reason)
+        else:
+            log.warning("outbox row %s: lease lost, left to its new claimer", row.id)

@@ -180,6 +180,17 @@ _RELEASE = Prepared(
     )
     .values(status=OutboxStatus.PENDING.value, claimed_until=None, attempts=t.c.attempts - 1)
 )
+
+
+def _still_leased(claimed: OutboxRow) -> tuple[ColumnElement[bool], ...]:
+    """`claimed` is still being sent under the lease `claim` gave it."""
+    return (
+        t.c.id == claimed.id,
+        t.c.status == OutboxStatus.SENDING.value,
+        t.c.claimed_until == claimed.claimed_until,
+    )
+
+
 _ATTACH_CHANNEL_ID = Prepared(
     update(message_t)
     .where(message_t.c.id == bindparam("k_id"))
@@ -295,11 +306,13 @@ class SqlOutbox(Repository):
         if messages:
             await self.conn.run_many(_ATTACH_CHANNEL_ID, messages)
 
-    async def mark_retry(self, outbox_id: int, error: str, available_at: datetime) -> None:
-        """Try again at `available_at`; later rows of the chat wait behind this one."""
+    async def mark_retry(self, claimed: OutboxRow, error: str, available_at: datetime) -> bool:
+        """Try `claimed` (as `claim` returned it) again at `available_at`; later rows of the
+        chat wait behind it. False, and nothing changed, if its lease ran out and another
+        worker claimed it since: that worker's outcome stands."""
         stmt = (
             update(t)
-            .where(t.c.id == outbox_id)
+            .where(*_still_leased(claimed))
             .values(
                 status=OutboxStatus.PENDING.value,
                 last_error=error,
@@ -307,19 +320,24 @@ class SqlOutbox(Repository):
                 claimed_until=None,
             )
         )
-        await self.conn.execute(stmt)
+        return bool((await self.conn.execute(stmt)).rowcount)
 
-    async def mark_failed(self, outbox_id: int, error: str) -> None:
-        """Give up for good; the chat's next row becomes claimable."""
+    async def mark_failed(self, claimed: OutboxRow, error: str) -> bool:
+        """Give up on `claimed` for good (its message too); the chat's next row becomes
+        claimable. False, and nothing changed, if its lease ran out and another worker
+        claimed it since (and may well have delivered it)."""
         stmt = (
             update(t)
-            .where(t.c.id == outbox_id)
+            .where(*_still_leased(claimed))
             .values(status=OutboxStatus.FAILED.value, last_error=error, claimed_until=None)
             .returning(t.c.message_id)
         )
-        message_id = (await self.conn.execute(stmt)).scalar_one_or_none()
-        if message_id is not None:
-            await SqlMessages(self.conn, self.dialect).mark_failed(message_id, error)
+        found = (await self.conn.execute(stmt)).first()
+        if found is None:
+            return False
+        if found.message_id is not None:
+            await SqlMessages(self.conn, self.dialect).mark_failed(found.message_id, error)
+        return True
 
     async def get(self, outbox_id: int) -> OutboxRow | None:
         found = (await self.conn.execute(select(t).where(t.c.id == outbox_id))).mappings().first()

@@ -48,9 +48,9 @@ async def test_only_the_oldest_unsent_row_of_each_chat_is_claimed(db: Database) 
 async def test_a_retried_row_waits_and_holds_back_its_chat(db: Database) -> None:
     conv = await new_conversation(db)
     async with db.transaction() as tx:
-        first, _ = await tx.outbox.enqueue([row(conv.id, "a"), row(conv.id, "b")], now=NOW)
-        await tx.outbox.claim(10, 30, NOW)
-        await tx.outbox.mark_retry(first, "HTTP 502", NOW + timedelta(seconds=5))
+        await tx.outbox.enqueue([row(conv.id, "a"), row(conv.id, "b")], now=NOW)
+        (first,) = await tx.outbox.claim(10, 30, NOW)
+        assert await tx.outbox.mark_retry(first, "HTTP 502", NOW + timedelta(seconds=5))
     async with db.transaction() as tx:
         assert await tx.outbox.claim(10, 30, NOW + timedelta(seconds=1)) == []
         later = await tx.outbox.claim(10, 30, NOW + timedelta(seconds=5))
@@ -61,20 +61,49 @@ async def test_a_failed_row_lets_the_next_one_go_and_marks_its_message(db: Datab
     conv = await new_conversation(db)
     async with db.transaction() as tx:
         message_id = await tx.messages.add_outbound(conv.id, "telegram", "Olá", now=NOW)
-        first, _ = await tx.outbox.enqueue(
+        await tx.outbox.enqueue(
             [
                 NewOutbox(conv.id, "telegram", "1001", "{}", "a", message_id=message_id),
                 row(conv.id, "b"),
             ],
             now=NOW,
         )
-        await tx.outbox.claim(10, 30, NOW)
-        await tx.outbox.mark_failed(first, "bot was blocked by the user")
+        (first,) = await tx.outbox.claim(10, 30, NOW)
+        assert await tx.outbox.mark_failed(first, "bot was blocked by the user")
     async with db.transaction() as tx:
         assert [r.idempotency_key for r in await tx.outbox.claim(10, 30, NOW)] == ["b"]
         message = await tx.messages.get(message_id)
     assert message is not None
     assert message.delivery_status == "failed"
+
+
+async def test_a_worker_whose_lease_ran_out_cannot_undo_the_new_claimers_delivery(
+    db: Database,
+) -> None:
+    """A stalled worker's late retry or failure must not resend or fail a delivered row."""
+    conv = await new_conversation(db)
+    async with db.transaction() as tx:
+        message_id = await tx.messages.add_outbound(conv.id, "telegram", "Olá", now=NOW)
+        outbox = NewOutbox(conv.id, "telegram", "1001", "{}", "a", message_id=message_id)
+        await tx.outbox.enqueue([outbox], now=NOW)
+        (stalled,) = await tx.outbox.claim(10, 30, NOW)
+    async with db.transaction() as tx:
+        (taken_over,) = await tx.outbox.claim(10, 30, NOW + timedelta(seconds=31))
+    async with db.transaction() as tx:  # the new claimer is still sending it
+        late = NOW + timedelta(seconds=40)
+        assert not await tx.outbox.mark_retry(stalled, "timed out", late)
+        assert not await tx.outbox.mark_failed(stalled, "timed out")
+        assert await tx.outbox.get(stalled.id) == taken_over
+    async with db.transaction() as tx:
+        await tx.outbox.mark_sent(taken_over.id, "m-1", NOW + timedelta(seconds=42))
+        assert not await tx.outbox.mark_failed(stalled, "timed out")
+        current = await tx.outbox.get(stalled.id)
+        message = await tx.messages.get(message_id)
+        assert await tx.outbox.claim(10, 30, late + timedelta(hours=1)) == []
+    assert current is not None
+    assert (current.status, current.channel_message_id, current.last_error) == ("sent", "m-1", None)
+    assert message is not None
+    assert (message.delivery_status, message.channel_message_id) == ("sent", "m-1")
 
 
 async def test_an_expired_lease_is_claimed_again(db: Database) -> None:

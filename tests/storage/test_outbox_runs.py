@@ -141,11 +141,11 @@ async def test_next_due_is_when_a_chat_can_go_not_when_rows_behind_a_retry_were_
 ) -> None:
     conv = await new_conversation(db)
     async with db.transaction() as tx:
-        first, _ = await tx.outbox.enqueue([row(conv.id, "a"), row(conv.id, "b")], now=NOW)
+        await tx.outbox.enqueue([row(conv.id, "a"), row(conv.id, "b")], now=NOW)
         assert await tx.outbox.next_due_at(["telegram"]) == NOW
-        await tx.outbox.claim(10, 30, NOW, channel="telegram", per_chat=1)
+        (first,) = await tx.outbox.claim(10, 30, NOW, channel="telegram", per_chat=1)
         assert await tx.outbox.next_due_at(["telegram"]) == NOW + timedelta(seconds=30)
-        await tx.outbox.mark_retry(first, "HTTP 502", NOW + timedelta(seconds=5))
+        assert await tx.outbox.mark_retry(first, "HTTP 502", NOW + timedelta(seconds=5))
         assert await tx.outbox.next_due_at(["telegram"]) == NOW + timedelta(seconds=5)
         assert await tx.outbox.next_due_at(["webchat"]) is None
 
