@@ -3,11 +3,33 @@
 from __future__ import annotations
 
 from bot.effects.base import EffectContext, handles
+from bot.effects.intake import IntakeContext, ingests
 from bot.i18n import render
 from dialogs.flow.actions import Escalate, RecordDispute
-from dialogs.flow.events import Event
+from dialogs.flow.events import AgentClaimed, Event
 
 CONSOLE_LOCALE = "pt_BR"
+
+
+class ClaimLostError(RuntimeError):
+    """Another agent took the escalation first; nothing of this claim was stored."""
+
+
+@ingests(AgentClaimed)
+async def ingest_claim(event: AgentClaimed, ix: IntakeContext) -> Event | None:
+    """Take the escalation in the transaction that hands the chat to the agent and tells the
+    debtor, so a crash never leaves a claimed chat that the bot still answers."""
+    if event.escalation_id is None or event.agent_id is None:
+        return event
+    if not await ix.tx.escalations.claim(event.escalation_id, event.agent_id, now=ix.now):
+        raise ClaimLostError(f"escalation {event.escalation_id} was taken first")
+    await ix.tx.audit.record(
+        f"agent:{event.agent_id}",
+        "escalation.claim",
+        f"escalation:{event.escalation_id}",
+        now=ix.now,
+    )
+    return event
 
 
 @handles(Escalate)

@@ -83,9 +83,12 @@ class PaymentConfirmed:
 
 @dataclass(frozen=True, slots=True)
 class AgentClaimed:
-    """An agent took the chat; the bot goes quiet."""
+    """An agent took the chat; the bot goes quiet. From the console's queue it names the
+    escalation taken and who took it, and the claim is stored with the chat's change."""
 
     agent_name: str
+    escalation_id: int | None = None
+    agent_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,8 +16,9 @@ from aiohttp import web
 from bot.channels.base import ChannelName, ConversationKey, Inbound
 from bot.channels.whatsapp.window import window_open
 from bot.clock import Clock
+from bot.effects.escalations import ClaimLostError
 from bot.notify import Notifier
-from bot.service import ConversationService
+from bot.service import ConversationService, HandleResult
 from bot.web.console.i18n import Text
 from bot.web.console.queue import OPEN_STATUSES, local_today
 from bot.web.console.sessions import AgentSession
@@ -72,21 +73,25 @@ class Console:
         return self.service.policy
 
     async def claim(self, session: AgentSession, escalation_id: int) -> int:
-        """Take an escalation; exactly one of two simultaneous claims wins."""
-        now = self.clock.now()
-        async with self.db.transaction() as tx:
+        """Take an escalation; exactly one of two simultaneous claims wins. The claim, its
+        audit line, the chat's hand-over and the debtor's notice commit together (the
+        service's `AgentClaimed` intake), keyed by the escalation: a second claim is a
+        duplicate, whoever makes it."""
+        async with self.db.transaction(write=False) as tx:
             escalation = await tx.escalations.get(escalation_id)
             if escalation is None:
                 raise ActionRefusedError("This chat no longer exists.")
-            if not await tx.escalations.claim(escalation_id, session.agent.id, now=now):
-                raise ActionRefusedError("Someone else already took this chat.")
-            await tx.audit.record(
-                session.actor, "escalation.claim", f"escalation:{escalation_id}", now=now
-            )
             conv = await _conversation(tx, escalation.conversation_id)
-        await self.handle_event(
-            conv, AgentClaimed(session.agent.name), idempotency_key=f"claim:{escalation_id}"
-        )
+        agent = session.agent
+        claimed = AgentClaimed(agent.name, escalation_id=escalation_id, agent_id=agent.id)
+        try:
+            result = await self.handle_event(
+                conv, claimed, idempotency_key=f"claim:{escalation_id}"
+            )
+        except ClaimLostError:
+            raise ActionRefusedError("Someone else already took this chat.") from None
+        if result.duplicate:
+            raise ActionRefusedError("Someone else already took this chat.")
         return conv.id
 
     async def reply(self, session: AgentSession, conversation_id: int, text: str) -> None:
@@ -277,8 +282,8 @@ class Console:
 
     async def handle_event(
         self, conv: ConversationRow, event: Event, *, idempotency_key: str | None = None
-    ) -> None:
-        await self.service.handle(
+    ) -> HandleResult:
+        return await self.service.handle(
             Inbound(
                 key=ConversationKey(ChannelName(conv.channel), conv.address),
                 event=event,

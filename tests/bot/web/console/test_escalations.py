@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from bot.channels.base import ChannelName, ConversationKey, Inbound
+from bot.effects import Effects
 from bot.web.console import attach_console
 from dialogs.flow.events import ReminderDue
 from storage import tables
@@ -56,6 +59,43 @@ async def test_two_agents_claiming_at_once_one_wins_and_the_other_is_told(
             assert statuses == [303, 409]
             loser = first if first.status == 409 else second
             assert "Outra pessoa já assumiu este atendimento." in await loser.text()
+            await chat.wait_for_text("Um atendente vai continuar a conversa")
+            claims = [t for t in chat.bot_texts if "Um atendente vai continuar" in t]
+            assert len(claims) == 1
+
+
+async def test_a_claim_whose_hand_over_fails_leaves_the_chat_in_the_queue(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Claim, audit line, hand-over and notice commit together: no claimed chat that the
+    bot still answers and nobody can claim again."""
+    async with running_quita(database_url, attach=[attach_console]) as q:
+        await make_agent(q, "ana@example.com", "Ana")
+        async with WebchatClient(q.base_url) as chat, ConsoleClient(q.base_url) as ana:
+            await verified_debtor_asking_for_a_person(chat)
+            await ana.login("ana@example.com")
+            escalation_id, conversation_id = await open_escalation_id(q)
+            flush = Effects.flush
+
+            async def fail_once(self: Effects, *args: Any, **kwargs: Any) -> int:
+                monkeypatch.setattr(Effects, "flush", flush)
+                raise OSError("disk full")
+
+            monkeypatch.setattr(Effects, "flush", fail_once)
+            failed = await ana.post(f"/console/escalations/{escalation_id}/claim")
+            assert failed.status == 500
+            async with q.quita.db.transaction(write=False) as tx:
+                escalation = await tx.escalations.get(escalation_id)
+                conversation = await tx.conversations.get(conversation_id)
+                audit = await tx.audit.recent()
+            assert escalation is not None
+            assert (escalation.status, escalation.agent_id) == ("open", None)
+            assert conversation is not None
+            assert conversation.mode == "queued"
+            assert not [a for a in audit if a.action == "escalation.claim"]
+
+            retried = await ana.post(f"/console/escalations/{escalation_id}/claim")
+            assert retried.status == 303
             await chat.wait_for_text("Um atendente vai continuar a conversa")
             claims = [t for t in chat.bot_texts if "Um atendente vai continuar" in t]
             assert len(claims) == 1
