@@ -14,7 +14,7 @@ with `bindparam()`, no expanding `IN`, no Python-side column defaults (pass ever
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -36,18 +36,31 @@ class Compiled:
     fixed: Mapping[str, Any]  # values the statement carries itself (the 1 in `version + 1`)
     columns: tuple[str, ...]  # result column keys (SELECT list or RETURNING)
     readers: tuple[Processor | None, ...]
+    # Only the positions and keys that have a processor: most values (text, integers) go
+    # through as they are, and these run for every statement of every event.
+    _binding: tuple[tuple[int, Processor], ...] = field(init=False, repr=False, compare=False)
+    _reading: tuple[tuple[str, Processor], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        binding = tuple((i, bind) for i, bind in enumerate(self.binders) if bind is not None)
+        reading = tuple(
+            (key, read) for key, read in zip(self.columns, self.readers, strict=True) if read
+        )
+        object.__setattr__(self, "_binding", binding)
+        object.__setattr__(self, "_reading", reading)
 
     def arguments(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
         """Positional driver arguments for `params` (a missing name is a KeyError: a bug)."""
         fixed = self.fixed
         values = [params[n] if n in params else fixed[n] for n in self.names]
         try:
-            return tuple(
-                value if bind is None or value is None else bind(value)
-                for bind, value in zip(self.binders, values, strict=True)
-            )
+            for i, bind in self._binding:
+                value = values[i]
+                if value is not None:
+                    values[i] = bind(value)
         except Exception as error:  # as SQLAlchemy reports a value its type refuses
             raise StatementError(str(error), self.sql, dict(params), error) from error
+        return tuple(values)
 
     def driver_error(self, error: Exception, dbapi_error: type[Exception]) -> StatementError:
         """The driver's `error` as SQLAlchemy would raise it (`IntegrityError`, ...)."""
@@ -55,10 +68,12 @@ class Compiled:
 
     def row(self, raw: Sequence[Any]) -> dict[str, Any]:
         """A driver row as `{column: python value}`."""
-        return {
-            key: value if read is None or value is None else read(value)
-            for key, read, value in zip(self.columns, self.readers, raw, strict=True)
-        }
+        found = dict(zip(self.columns, raw, strict=True))
+        for key, read in self._reading:
+            value = found[key]
+            if value is not None:
+                found[key] = read(value)
+        return found
 
 
 class Prepared:
