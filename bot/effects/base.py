@@ -44,8 +44,11 @@ class EffectContext:
     # agreements: the service re-reads the debtor snapshot before the next dialog step only
     # then.
     debtor_changed: bool = False
-    _changes: int = 0
-    _agreements: dict[int, tuple[int, AgreementRow | None]] = field(default_factory=dict)
+    # What `agreement` read, with the count of `changed_debtor` calls at the time.
+    _changes: int = field(default=0, init=False)
+    _agreements: dict[int, tuple[int, AgreementRow | None]] = field(
+        default_factory=dict, init=False
+    )
 
     def say(self, message: OutboundMessage, author: str = "bot") -> None:
         self.outbound.append((message, author))

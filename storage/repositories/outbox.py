@@ -171,25 +171,34 @@ _MARK_SENT = Prepared(
 )
 _CLAIM = Prepared(lambda dialect: _claim_statement(dialect, by_channel=False))
 _CLAIM_CHANNEL = Prepared(lambda dialect: _claim_statement(dialect, by_channel=True))
+# Row `k_id` is still being sent under the lease (`k_until`) that `claim` gave it: whoever
+# claimed it since decides what happens to it.
+_STILL_LEASED = (
+    t.c.id == bindparam("k_id"),
+    t.c.status == OutboxStatus.SENDING.value,
+    t.c.claimed_until == bindparam("k_until", type_=t.c.claimed_until.type),
+)
 _RELEASE = Prepared(
     update(t)
-    .where(
-        t.c.id == bindparam("k_id"),
-        t.c.status == OutboxStatus.SENDING.value,
-        t.c.claimed_until == bindparam("k_until", type_=t.c.claimed_until.type),
-    )
+    .where(*_STILL_LEASED)
     .values(status=OutboxStatus.PENDING.value, claimed_until=None, attempts=t.c.attempts - 1)
 )
-
-
-def _still_leased(claimed: OutboxRow) -> tuple[ColumnElement[bool], ...]:
-    """`claimed` is still being sent under the lease `claim` gave it."""
-    return (
-        t.c.id == claimed.id,
-        t.c.status == OutboxStatus.SENDING.value,
-        t.c.claimed_until == claimed.claimed_until,
+_RETRY = Prepared(
+    update(t)
+    .where(*_STILL_LEASED)
+    .values(
+        status=OutboxStatus.PENDING.value,
+        last_error=bindparam("k_error"),
+        available_at=bindparam("k_at", type_=t.c.available_at.type),
+        claimed_until=None,
     )
-
+)
+_FAIL = Prepared(
+    update(t)
+    .where(*_STILL_LEASED)
+    .values(status=OutboxStatus.FAILED.value, last_error=bindparam("k_error"), claimed_until=None)
+    .returning(t.c.message_id)
+)
 
 _ATTACH_CHANNEL_ID = Prepared(
     update(message_t)
@@ -310,33 +319,20 @@ class SqlOutbox(Repository):
         """Try `claimed` (as `claim` returned it) again at `available_at`; later rows of the
         chat wait behind it. False, and nothing changed, if its lease ran out and another
         worker claimed it since: that worker's outcome stands."""
-        stmt = (
-            update(t)
-            .where(*_still_leased(claimed))
-            .values(
-                status=OutboxStatus.PENDING.value,
-                last_error=error,
-                available_at=available_at,
-                claimed_until=None,
-            )
-        )
-        return bool((await self.conn.execute(stmt)).rowcount)
+        params = {"k_id": claimed.id, "k_until": claimed.claimed_until}
+        return bool(await self.conn.run(_RETRY, {**params, "k_error": error, "k_at": available_at}))
 
     async def mark_failed(self, claimed: OutboxRow, error: str) -> bool:
         """Give up on `claimed` for good (its message too); the chat's next row becomes
         claimable. False, and nothing changed, if its lease ran out and another worker
         claimed it since (and may well have delivered it)."""
-        stmt = (
-            update(t)
-            .where(*_still_leased(claimed))
-            .values(status=OutboxStatus.FAILED.value, last_error=error, claimed_until=None)
-            .returning(t.c.message_id)
-        )
-        found = (await self.conn.execute(stmt)).first()
-        if found is None:
+        params = {"k_id": claimed.id, "k_until": claimed.claimed_until, "k_error": error}
+        found = await self.conn.fetch(_FAIL, params)
+        if not found:
             return False
-        if found.message_id is not None:
-            await SqlMessages(self.conn, self.dialect).mark_failed(found.message_id, error)
+        message_id = found[0]["message_id"]
+        if message_id is not None:
+            await SqlMessages(self.conn, self.dialect).mark_failed(message_id, error)
         return True
 
     async def get(self, outbox_id: int) -> OutboxRow | None:
