@@ -7,10 +7,12 @@ and a payment's external id makes a redelivered confirmation a no-op.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from storage import tables
 from storage.enums import AgreementStatus, DebtStatus, InstallmentStatus, PaymentSource
@@ -62,6 +64,44 @@ _INSTALLMENTS = Prepared(
     .where(installment_t.c.agreement_id == bindparam("k_id"))
     .order_by(installment_t.c.number)
 )
+
+
+# PostgreSQL: the agreement, its debt ids and its installments in one round trip, a row per
+# installment (the payment step reads all three).
+_INSTALLMENT_KEYS = tuple(str(column.key) for column in installment_t.c)
+_WHOLE = Prepared(
+    select(
+        agreement_t,
+        select(func.array_agg(aggregate_order_by(link_t.c.debt_id, link_t.c.debt_id)))
+        .where(link_t.c.agreement_id == agreement_t.c.id)
+        .scalar_subquery()
+        .label("debt_ids"),
+        *(column.label(f"i_{column.key}") for column in installment_t.c),
+    )
+    .select_from(
+        agreement_t.outerjoin(installment_t, installment_t.c.agreement_id == agreement_t.c.id)
+    )
+    .where(agreement_t.c.id == bindparam("k_id"))
+    .order_by(installment_t.c.number)
+)
+
+
+def _agreement(
+    found: Mapping[str, Any], debt_ids: Iterable[int], installments: Iterable[InstallmentRow]
+) -> AgreementRow:
+    return AgreementRow(
+        id=found["id"],
+        debtor_id=found["debtor_id"],
+        conversation_id=found["conversation_id"],
+        status=found["status"],
+        payment_channel=found["payment_channel"],
+        total_cents=found["total_cents"],
+        discount_cents=found["discount_cents"],
+        created_at=found["created_at"],
+        completed_at=found["completed_at"],
+        debt_ids=tuple(debt_ids),
+        installments=tuple(installments),
+    )
 
 
 def installment_txid(agreement_id: int, number: int) -> str:
@@ -126,25 +166,23 @@ class SqlAgreements(Repository):
         return agreement_id
 
     async def get(self, agreement_id: int) -> AgreementRow | None:
+        """The agreement with its debts and installments (one statement on PostgreSQL)."""
         params = {"k_id": agreement_id}
+        if self.is_postgres:
+            rows = await self.conn.fetch(_WHOLE, params)
+            if not rows:
+                return None
+            installments = (
+                InstallmentRow.from_row({name: row[f"i_{name}"] for name in _INSTALLMENT_KEYS})
+                for row in rows
+                if row["i_id"] is not None  # an agreement without installments: one row
+            )
+            return _agreement(rows[0], rows[0]["debt_ids"] or (), installments)
         rows = await self.conn.fetch(_BY_ID, params)
         if not rows:
             return None
-        found = rows[0]
         debt_ids = [link["debt_id"] for link in await self.conn.fetch(_DEBT_IDS, params)]
-        return AgreementRow(
-            id=found["id"],
-            debtor_id=found["debtor_id"],
-            conversation_id=found["conversation_id"],
-            status=found["status"],
-            payment_channel=found["payment_channel"],
-            total_cents=found["total_cents"],
-            discount_cents=found["discount_cents"],
-            created_at=found["created_at"],
-            completed_at=found["completed_at"],
-            debt_ids=tuple(debt_ids),
-            installments=tuple(await self.installments(agreement_id)),
-        )
+        return _agreement(rows[0], debt_ids, await self.installments(agreement_id))
 
     async def for_debtor(self, debtor_id: int) -> list[AgreementRow]:
         stmt = (

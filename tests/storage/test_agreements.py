@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from storage.database import Database
 from storage.repositories.agreements import installment_txid
-from tests.storage.helpers import NOW, make_agreement
+from storage.rows import NewInstallment
+from tests.storage.helpers import NOW, make_agreement, new_conversation, new_debt, new_debtor
 
 
 async def test_installments_get_unique_pix_txids(db: Database) -> None:
@@ -61,3 +62,37 @@ async def test_completing_an_agreement_stamps_when(db: Database) -> None:
     )
     assert listed.id == agreement_id
     assert len(listed.debt_ids) == 1
+
+
+async def test_an_agreement_is_read_whole_with_its_debts_and_installments_in_order(
+    db: Database,
+) -> None:
+    debtor_id = await new_debtor(db)
+    second = await new_debt(db, debtor_id, contract="C-2")
+    first = await new_debt(db, debtor_id, contract="C-1")
+    conv = await new_conversation(db)
+    plan = [NewInstallment(n, 20000 + n, date(2026, 3 + n, 10)) for n in (3, 1, 2)]
+    async with db.transaction() as tx:
+        with_plan = await tx.agreements.create(
+            debtor_id, conv.id, [second, first], plan, payment_channel="pix", total_cents=60006
+        )
+        bare = await tx.agreements.create(
+            debtor_id, None, [first], [], payment_channel="boleto", total_cents=100
+        )
+    async with db.transaction(write=False) as tx:
+        whole = await tx.agreements.get(with_plan)
+        without_installments = await tx.agreements.get(bare)
+        missing = await tx.agreements.get(bare + 1000)
+    assert whole is not None
+    assert whole.debt_ids == tuple(sorted((first, second)))
+    assert [(i.number, i.amount_cents, i.due_date) for i in whole.installments] == [
+        (1, 20001, date(2026, 4, 10)),
+        (2, 20002, date(2026, 5, 10)),
+        (3, 20003, date(2026, 6, 10)),
+    ]
+    assert all(i.agreement_id == with_plan and i.paid_at is None for i in whole.installments)
+    assert whole.created_at.tzinfo is not None
+    assert without_installments is not None
+    assert (without_installments.debt_ids, without_installments.installments) == ((first,), ())
+    assert without_installments.conversation_id is None
+    assert missing is None
