@@ -11,7 +11,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import Integer, bindparam, func, insert, select, text, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from storage import tables
@@ -52,6 +53,46 @@ _ADD_INSTALLMENT = Prepared(
     insert(installment_t).values(
         bound("agreement_id", "number", "amount_cents", "due_date", "status", "txid", "paid_cents")
     )
+)
+_UNDER_AGREEMENT = DebtStatus.AGREEMENT.value
+# PostgreSQL: the agreement, its links to the debts and the debts' new status, one statement.
+_CREATE_LINKING = Prepared(
+    text(
+        """
+WITH created AS (
+  INSERT INTO agreement (debtor_id, conversation_id, status, payment_channel, total_cents,
+                         discount_cents, created_at)
+  VALUES (:debtor_id, :conversation_id, :status, :payment_channel, :total_cents,
+          :discount_cents, :created_at)
+  RETURNING id
+),
+linked AS (
+  INSERT INTO agreement_debt (agreement_id, debt_id)
+  SELECT created.id, debt_id FROM created, unnest(:debt_ids) AS debt_id
+),
+moved AS (
+  UPDATE debt SET status = :debt_status, updated_at = :created_at WHERE id = ANY(:debt_ids)
+)
+SELECT id FROM created
+"""
+    )
+    .bindparams(
+        *(
+            bindparam(name, type_=agreement_t.c[name].type)
+            for name in (
+                "debtor_id",
+                "conversation_id",
+                "status",
+                "payment_channel",
+                "total_cents",
+                "discount_cents",
+                "created_at",
+            )
+        ),
+        bindparam("debt_ids", type_=postgresql.ARRAY(Integer)),
+        bindparam("debt_status", type_=debt_t.c.status.type),
+    )
+    .columns(id=Integer)
 )
 _BY_ID = Prepared(select(agreement_t).where(agreement_t.c.id == bindparam("k_id")))
 _DEBT_IDS = Prepared(
@@ -135,17 +176,18 @@ class SqlAgreements(Repository):
             "discount_cents": discount_cents,
             "created_at": now,
         }
-        agreement_id = int((await self.conn.fetch(_CREATE, values))[0]["id"])
-        if debt_ids:
+        if self.is_postgres:  # the deal and its debts in one round trip
+            linking = {**values, "debt_ids": list(debt_ids), "debt_status": _UNDER_AGREEMENT}
+            agreement_id = int((await self.conn.fetch(_CREATE_LINKING, linking))[0]["id"])
+        else:
+            agreement_id = int((await self.conn.fetch(_CREATE, values))[0]["id"])
+        if debt_ids and not self.is_postgres:
             await self.conn.run_many(
                 _LINK_DEBT, [{"agreement_id": agreement_id, "debt_id": d} for d in debt_ids]
             )
             await self.conn.run_many(
                 _DEBT_UNDER_AGREEMENT,
-                [
-                    {"k_id": d, "status": DebtStatus.AGREEMENT.value, "updated_at": now}
-                    for d in debt_ids
-                ],
+                [{"k_id": d, "status": _UNDER_AGREEMENT, "updated_at": now} for d in debt_ids],
             )
         if installments:
             await self.conn.run_many(

@@ -64,7 +64,7 @@ async def test_completing_an_agreement_stamps_when(db: Database) -> None:
     assert len(listed.debt_ids) == 1
 
 
-async def test_an_agreement_is_read_whole_with_its_debts_and_installments_in_order(
+async def test_an_agreement_is_stored_and_read_whole_with_its_debts_and_installments(
     db: Database,
 ) -> None:
     debtor_id = await new_debtor(db)
@@ -83,6 +83,8 @@ async def test_an_agreement_is_read_whole_with_its_debts_and_installments_in_ord
         whole = await tx.agreements.get(with_plan)
         without_installments = await tx.agreements.get(bare)
         missing = await tx.agreements.get(bare + 1000)
+        debts = await tx.debtors.debts(debtor_id, include_paid=True)
+    assert {(d.id, d.status) for d in debts} == {(first, "agreement"), (second, "agreement")}
     assert whole is not None
     assert whole.debt_ids == tuple(sorted((first, second)))
     assert [(i.number, i.amount_cents, i.due_date) for i in whole.installments] == [
