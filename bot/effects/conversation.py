@@ -28,8 +28,7 @@ async def reply(action: Reply, fx: EffectContext) -> Event | None:
 
 @handles(LookupDebtor)
 async def lookup_debtor(action: LookupDebtor, fx: EffectContext) -> Event | None:
-    found = await fx.tx.debtors.by_cpf(action.cpf)
-    return DebtorLookedUp(await fx.tx.debtors.snapshot(found.id) if found else None)
+    return DebtorLookedUp(await fx.tx.debtors.snapshot_by_cpf(action.cpf))
 
 
 @handles(ResolveInvite)

@@ -92,19 +92,35 @@ SNAPSHOT_BINDS = (
     bindparam("cancelled", _CANCELLED, type_=String),
 )
 
+_NESTED_COLUMNS = {
+    "id": Integer,
+    "name": String,
+    "cpf": String,
+    "birth_date": Date,
+    "state": String,
+    "debts": JSON,
+    "agreements": JSON,
+}
 _NESTED = Prepared(
     text(nested_snapshot_sql(":k_id"))
     .bindparams(bindparam("k_id", type_=Integer), *SNAPSHOT_BINDS)
-    .columns(
-        id=Integer,
-        name=String,
-        cpf=String,
-        birth_date=Date,
-        state=String,
-        debts=JSON,
-        agreements=JSON,
-    )
+    .columns(**_NESTED_COLUMNS)
 )
+# The oldest unerased debtor with this CPF, as `SqlDebtors.by_cpf` finds it.
+_OLDEST_WITH_CPF = (
+    "(SELECT o.id FROM debtor o WHERE o.cpf = :k_cpf AND o.erased_at IS NULL ORDER BY o.id LIMIT 1)"
+)
+_NESTED_BY_CPF = Prepared(
+    text(nested_snapshot_sql(_OLDEST_WITH_CPF))
+    .bindparams(bindparam("k_cpf", type_=String), *SNAPSHOT_BINDS)
+    .columns(**_NESTED_COLUMNS)
+)
+
+
+async def read_snapshot_by_cpf(conn: Executor, cpf: str) -> DebtorSnapshot | None:
+    """PostgreSQL: the snapshot of the debtor `SqlDebtors.by_cpf` would find, one statement."""
+    found = await conn.fetch(_NESTED_BY_CPF, {"k_cpf": cpf})
+    return nested_snapshot(found[0]) if found else None
 
 
 async def read_snapshot(conn: Executor, dialect: str, debtor_id: int) -> DebtorSnapshot | None:

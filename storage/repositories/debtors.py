@@ -18,7 +18,7 @@ from storage import tables
 from storage.enums import DebtStatus
 from storage.prepared import Prepared
 from storage.repositories.base import Repository
-from storage.repositories.debtor_snapshot import read_snapshot
+from storage.repositories.debtor_snapshot import read_snapshot, read_snapshot_by_cpf
 from storage.rows import DebtorRow, DebtRow
 from storage.types import utc_now
 
@@ -190,6 +190,13 @@ class SqlDebtors(Repository):
             )
         )
         await self.conn.execute(stmt)
+
+    async def snapshot_by_cpf(self, cpf: str) -> DebtorSnapshot | None:
+        """`snapshot` of the debtor `by_cpf` finds (one statement on PostgreSQL)."""
+        if self.is_postgres:
+            return await read_snapshot_by_cpf(self.conn, cpf)
+        found = await self.by_cpf(cpf)
+        return None if found is None else await self.snapshot(found.id)
 
     async def snapshot(self, debtor_id: int) -> DebtorSnapshot | None:
         """Debtor, unpaid debts and live agreements (not cancelled) with their installments."""

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
+from sqlalchemy import update
+
+from storage import tables
 from storage.database import Database
 from storage.repositories.debtors import NewDebt, NewDebtor, UpsertOutcome
 from storage.rows import NewInstallment
@@ -95,3 +98,21 @@ async def test_snapshot_shows_unpaid_debts_and_live_agreements(db: Database) -> 
     assert [i.due_date for i in agreement.installments] == [date(2026, 4, 1), date(2026, 5, 1)]
     assert [d.due_date for d in snapshot.debts] == [date(2026, 1, 5), date(2026, 1, 5)]
     assert snapshot.birth_date == date(1980, 5, 17)
+
+
+async def test_a_snapshot_by_cpf_is_the_oldest_unerased_debtor_with_it(db: Database) -> None:
+    older = await new_debtor(db, "D1", cpf="52998224725", phone="+5511987654321")
+    newer = await new_debtor(db, "D2", cpf="52998224725", phone="+5511912345678")
+    debt = await new_debt(db, newer, contract="N-1", cents=5000)
+    async with db.transaction() as tx:
+        first = await tx.debtors.snapshot_by_cpf("52998224725")
+        unknown = await tx.debtors.snapshot_by_cpf("11144477735")
+        erase = update(tables.debtor).where(tables.debtor.c.id == older).values(erased_at=NOW)
+        await tx.connection.execute(erase)
+        after_erasure = await tx.debtors.snapshot_by_cpf("52998224725")
+    assert first is not None
+    assert (first.debtor_id, first.debts) == (older, ())
+    assert unknown is None
+    assert after_erasure is not None
+    assert after_erasure.debtor_id == newer
+    assert [(d.debt_id, d.principal_cents) for d in after_erasure.debts] == [(debt, 5000)]
