@@ -181,14 +181,11 @@ class SqlAgreements(Repository):
             agreement_id = int((await self.conn.fetch(_CREATE_LINKING, linking))[0]["id"])
         else:
             agreement_id = int((await self.conn.fetch(_CREATE, values))[0]["id"])
-        if debt_ids and not self.is_postgres:
-            await self.conn.run_many(
-                _LINK_DEBT, [{"agreement_id": agreement_id, "debt_id": d} for d in debt_ids]
-            )
-            await self.conn.run_many(
-                _DEBT_UNDER_AGREEMENT,
-                [{"k_id": d, "status": _UNDER_AGREEMENT, "updated_at": now} for d in debt_ids],
-            )
+            links = [{"agreement_id": agreement_id, "debt_id": d} for d in debt_ids]
+            moved = [{"k_id": d, "status": _UNDER_AGREEMENT, "updated_at": now} for d in debt_ids]
+            if debt_ids:
+                await self.conn.run_many(_LINK_DEBT, links)
+                await self.conn.run_many(_DEBT_UNDER_AGREEMENT, moved)
         if installments:
             await self.conn.run_many(
                 _ADD_INSTALLMENT,
