@@ -30,20 +30,17 @@ debt_t = tables.debt
 
 
 # Closing a deal and every agreement effect: prepared, run straight on the driver.
+_NEW_AGREEMENT_COLUMNS = (
+    "debtor_id",
+    "conversation_id",
+    "status",
+    "payment_channel",
+    "total_cents",
+    "discount_cents",
+    "created_at",
+)
 _CREATE = Prepared(
-    insert(agreement_t)
-    .values(
-        bound(
-            "debtor_id",
-            "conversation_id",
-            "status",
-            "payment_channel",
-            "total_cents",
-            "discount_cents",
-            "created_at",
-        )
-    )
-    .returning(agreement_t.c.id)
+    insert(agreement_t).values(bound(*_NEW_AGREEMENT_COLUMNS)).returning(agreement_t.c.id)
 )
 _LINK_DEBT = Prepared(insert(link_t).values(bound("agreement_id", "debt_id")))
 _DEBT_UNDER_AGREEMENT = Prepared(
@@ -77,18 +74,7 @@ SELECT id FROM created
 """
     )
     .bindparams(
-        *(
-            bindparam(name, type_=agreement_t.c[name].type)
-            for name in (
-                "debtor_id",
-                "conversation_id",
-                "status",
-                "payment_channel",
-                "total_cents",
-                "discount_cents",
-                "created_at",
-            )
-        ),
+        *(bindparam(name, type_=agreement_t.c[name].type) for name in _NEW_AGREEMENT_COLUMNS),
         bindparam("debt_ids", type_=postgresql.ARRAY(Integer)),
         bindparam("debt_status", type_=debt_t.c.status.type),
     )
