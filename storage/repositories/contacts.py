@@ -22,8 +22,9 @@ t = tables.contact
 _BY_ADDRESS = Prepared(
     select(t).where(t.c.channel == bindparam("k_channel"), t.c.address == bindparam("k_address"))
 )
+# Returns the new row: a new contact is one statement, only an existing one is read after.
 _CREATE = Prepared(
-    lambda dialect: insert_or_ignore(dialect, t, ("channel", "address")).values(
+    lambda dialect: insert_or_ignore(dialect, t, ("channel", "address"), tuple(t.c.keys())).values(
         bound("channel", "address", "locale", "failed_attempts", "created_at")
     )
 )
@@ -61,7 +62,9 @@ class SqlContacts(Repository):
             "failed_attempts": 0,
             "created_at": now or utc_now(),
         }
-        await self.conn.run(_CREATE, values)
+        created = await self.conn.fetch(_CREATE, values)
+        if created:
+            return ContactRow.from_row(created[0])
         found = await self.by_address(channel, address)
         if found is None:  # pragma: no cover - the insert or the conflict guarantees a row
             raise RuntimeError("contact vanished right after creation")

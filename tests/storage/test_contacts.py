@@ -33,6 +33,18 @@ async def test_a_contact_is_verified_after_failures_and_lock(db: Database) -> No
     assert verified.locale == "pt_BR"
 
 
+async def test_get_or_create_returns_the_stored_contact_new_or_existing(db: Database) -> None:
+    debtor_id = await new_debtor(db)
+    async with db.transaction() as tx:
+        created = await tx.contacts.get_or_create("whatsapp", "5511987654321", now=NOW)
+        stored = await tx.contacts.get(created.id)
+        await tx.contacts.link(created.id, debtor_id)
+        again = await tx.contacts.get_or_create("whatsapp", "5511987654321", locale="en")
+    assert created == stored
+    assert (created.debtor_id, created.failed_attempts, created.locale) == (None, 0, None)
+    assert (again.id, again.debtor_id, again.locale) == (created.id, debtor_id, None)
+
+
 async def test_unreachable_and_opt_out_are_recorded_per_address(db: Database) -> None:
     debtor_id = await new_debtor(db)
     async with db.transaction() as tx:
