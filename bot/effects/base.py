@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 
 A = TypeVar("A")
 
+# The context an `EffectContext` holds until the first action brings the step's own (frozen,
+# so one shared value; not built again for every event).
+_NOT_STARTED = initial_context()
+
 
 @dataclass
 class EffectContext:
@@ -110,7 +114,7 @@ class Effects:
     def __init__(
         self, tx: UnitOfWork, conv: ConversationRow, policy: Policy, now: datetime
     ) -> None:
-        self._state = EffectContext(tx, conv, policy, now, initial_context())
+        self._state = EffectContext(tx, conv, policy, now, _NOT_STARTED)
 
     @property
     def conversation(self) -> ConversationRow:
