@@ -18,6 +18,7 @@ from dialogs.flow.actions import PlannedInstallment
 from dialogs.flow.snapshots import AgreementSnapshot, DebtorSnapshot
 
 MAX_REMEMBERED_WORDS = 300  # enough for an agent summary, not a transcript
+_NOT_STORED = {"debtor"}  # the service reads it from storage before every step
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +97,10 @@ class Context:
         return replace(self, last_words=text.strip()[:MAX_REMEMBERED_WORDS])
 
     def to_json(self) -> str:
-        return _adapter().dump_json(self).decode()
+        """Everything but `debtor`: the service reads the linked debtor's snapshot from
+        storage before every step, so a stored copy would only be parsed and thrown away (and
+        would copy the debtor's personal data and debts into every chat row)."""
+        return _adapter().dump_json(self, exclude=_NOT_STORED).decode()
 
     @classmethod
     def from_json(cls, raw: str) -> Context:

@@ -21,8 +21,8 @@ from storage.repositories.base import Repository, insert_or_ignore
 from storage.repositories.debtor_snapshot import (
     SNAPSHOT_BINDS,
     nested_snapshot,
-    nested_snapshot_sql,
     read_snapshot,
+    snapshot_json_sql,
 )
 from storage.repositories.messages import INBOUND_COLUMNS, SqlMessages, inbound_values
 from storage.repositories.replies import SqlReplies, replies_statement, reply_arrays
@@ -86,12 +86,7 @@ def _lock_recording_statement(dialect: str) -> Select[Any]:
     seen = t.alias("seen")
     # A scalar subquery, not a join: run once for the one locked row, whatever the planner
     # thinks of the tables' sizes (a join planned on stale statistics built every debtor's).
-    snapshot = (
-        text(f"SELECT row_to_json(n) FROM ({nested_snapshot_sql('locked.debtor_id')}) n")  # noqa: S608
-        .bindparams(*SNAPSHOT_BINDS)
-        .columns(snapshot=JSON)
-        .scalar_subquery()
-    )
+    snapshot = _snapshot_of(dialect, "locked.debtor_id")
     return select(
         locked,
         select(stored.c.id).scalar_subquery().label("inbound_id"),
@@ -103,7 +98,22 @@ def _lock_recording_statement(dialect: str) -> Select[Any]:
     )
 
 
+def _snapshot_of(dialect: str, debtor_id: str) -> Any:
+    return (
+        text(snapshot_json_sql(dialect, debtor_id))
+        .bindparams(*SNAPSHOT_BINDS)
+        .columns(snapshot=JSON)
+        .scalar_subquery()
+    )
+
+
 _LOCK_RECORDING = Prepared(_lock_recording_statement)
+# SQLite: the chat's row and its debtor's snapshot (the write transaction is the lock).
+_BY_KEY_WITH_SNAPSHOT = Prepared(
+    lambda dialect: _BY_KEY_SELECT.add_columns(
+        _snapshot_of(dialect, "conversation.debtor_id").label("snapshot")
+    )
+)
 _ADVISORY_LOCK = Prepared(
     select(func.pg_advisory_xact_lock(func.hashtext(bindparam("k_key", type_=String))))
 )
@@ -160,16 +170,18 @@ class SqlConversations(Repository):
     ) -> LockedChat | None:
         """`get_for_update`, store `message` in the chat it finds and, when the message is
         new, read the snapshot of the chat's debtor. No row: nothing stored, None. One round
-        trip on PostgreSQL (two when the lock waited for another writer of the chat)."""
+        trip on PostgreSQL (two when the lock waited for another writer of the chat); two
+        statements on SQLite (the row with the snapshot, then the message)."""
         if not self.is_postgres:
-            row = await self.get_for_update(channel, address)
-            if row is None:
+            key = {"k_channel": channel, "k_address": address}
+            found = await self.conn.fetch(_BY_KEY_WITH_SNAPSHOT, key)
+            if not found:
                 return None
+            row = ConversationRow.from_row(found[0])
             messages = SqlMessages(self.conn, self.dialect)
             new = await messages.add_new_inbound(row.id, channel, message) is not None
-            debtor_id = row.debtor_id if new else None
-            snapshot = None if debtor_id is None else await self._snapshot(debtor_id)
-            return LockedChat(row, new, snapshot)
+            nested = found[0]["snapshot"] if new else None
+            return LockedChat(row, new, None if nested is None else nested_snapshot(nested))
         params: dict[str, Any] = {"k_channel": channel, "k_address": address}
         values = inbound_values(row_id=None, channel=channel, message=message)
         params.update((f"m_{name}", values[name]) for name in INBOUND_COLUMNS[1:])
@@ -192,7 +204,7 @@ class SqlConversations(Repository):
         await self.conn.run(_TOUCH, {"k_id": conversation_id})
 
     async def _snapshot(self, debtor_id: int) -> DebtorSnapshot | None:
-        return await read_snapshot(self.conn, self.dialect, debtor_id)
+        return await read_snapshot(self.conn, debtor_id)
 
     async def by_key(self, channel: str, address: str) -> ConversationRow | None:
         """Read a chat without locking it (for views such as the web chat history)."""

@@ -192,12 +192,9 @@ class SqlDebtors(Repository):
         await self.conn.execute(stmt)
 
     async def snapshot_by_cpf(self, cpf: str) -> DebtorSnapshot | None:
-        """`snapshot` of the debtor `by_cpf` finds (one statement on PostgreSQL)."""
-        if self.is_postgres:
-            return await read_snapshot_by_cpf(self.conn, cpf)
-        found = await self.by_cpf(cpf)
-        return None if found is None else await self.snapshot(found.id)
+        """`snapshot` of the debtor `by_cpf` finds, in one statement."""
+        return await read_snapshot_by_cpf(self.conn, cpf)
 
     async def snapshot(self, debtor_id: int) -> DebtorSnapshot | None:
         """Debtor, unpaid debts and live agreements (not cancelled) with their installments."""
-        return await read_snapshot(self.conn, self.dialect, debtor_id)
+        return await read_snapshot(self.conn, debtor_id)
