@@ -25,6 +25,21 @@ def test_result_is_a_frozen_value_with_a_bounded_confidence() -> None:
         found.intent = "deny"  # type: ignore[misc]
 
 
+def test_a_repeated_message_means_the_same_and_its_entities_cannot_be_changed() -> None:
+    first = understand("posso pagar em 6x", today=TODAY)
+    with pytest.raises(TypeError):
+        first.entities["installments"] = 2  # type: ignore[index]
+    again = understand("posso pagar em 6x", today=TODAY)
+    assert again == first
+    assert again.entities["installments"] == 6
+
+
+def test_relative_dates_follow_the_day_even_for_a_repeated_message() -> None:
+    friday = understand("pago sexta", today=TODAY).entities["date"]
+    next_week = understand("pago sexta", today=date(2026, 11, 28)).entities["date"]
+    assert (friday, next_week) == (date(2026, 11, 27), date(2026, 12, 4))
+
+
 @pytest.mark.parametrize("text", ["PARAR", "SAIR", "STOP", "CANCELAR", "parar", "Sair."])
 def test_opt_out_keywords(text: str) -> None:
     assert intent(text) == "opt_out"
