@@ -218,11 +218,9 @@ class ConversationService:
             conv = await tx.conversations.get_for_update(channel, address)  # the row lock
             if conv is not None:
                 return conv
-        # No row to lock yet: serialise would-be creators across processes, then look again.
-        await tx.conversations.lock_key(channel, address)
-        conv = await tx.conversations.get_for_update(channel, address)
-        if conv is not None:
-            return conv
+        # No row to lock yet. Creators in other processes queue on the unique keys instead:
+        # inserting a contact or chat that another transaction inserted waits for its commit,
+        # and then finds that transaction's row (`get_or_create`, `create`).
         contact = await tx.contacts.get_or_create(channel, address, locale=inbound.locale, now=now)
         debtor_id = contact.debtor_id
         if debtor_id is None and inbound.key.channel is ChannelName.WHATSAPP:

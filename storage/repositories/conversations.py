@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Select, String, bindparam, func, select, text, update
+from sqlalchemy import JSON, Select, bindparam, select, text, update
 from sqlalchemy.dialects import postgresql
 
 from storage import tables
@@ -114,9 +114,6 @@ _BY_KEY_WITH_SNAPSHOT = Prepared(
         _snapshot_of(dialect, "conversation.debtor_id").label("snapshot")
     )
 )
-_ADVISORY_LOCK = Prepared(
-    select(func.pg_advisory_xact_lock(func.hashtext(bindparam("k_key", type_=String))))
-)
 # What a dialog step changes, and what changes only when a chat is linked or handed over.
 # SQLite rewrites an index entry for every column an UPDATE sets, changed or not, and
 # `mode` and `debtor_id` are indexed: a step that leaves them alone does not set them.
@@ -147,15 +144,6 @@ class StaleConversationError(RuntimeError):
 
 class SqlConversations(Repository):
     __slots__ = ()
-
-    async def lock_key(self, channel: str, address: str) -> None:
-        """Serialise writers on one chat until commit, even before its row exists.
-
-        PostgreSQL: a transaction-scoped advisory lock. SQLite: nothing to do, a write
-        transaction (`BEGIN IMMEDIATE`) already excludes every other writer.
-        """
-        if self.is_postgres:
-            await self.conn.fetch(_ADVISORY_LOCK, {"k_key": f"{channel}\x1f{address}"})
 
     async def get(self, conversation_id: int) -> ConversationRow | None:
         return _first(await self.conn.fetch(_BY_ID, {"k_id": conversation_id}))

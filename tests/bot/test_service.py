@@ -190,6 +190,42 @@ async def test_two_processes_on_postgresql_serialise_each_chat(database_url: str
         await second_db.dispose()
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_a_new_chats_first_messages_at_two_processes_at_once_make_one_chat(
+    database_url: str,
+) -> None:
+    """Each new chat's first two messages reach different processes at the same moment: one
+    chat is created, and the second message is handled after the first, from its state."""
+    first_db, second_db = Database(database_url), Database(database_url)
+    try:
+        services = [
+            ConversationService(d, default_policy(), ManualClock(NOW))
+            for d in (first_db, second_db)
+        ]
+        keys = [ConversationKey(ChannelName.WEBCHAT, f"wc_first_race_{n}") for n in range(10)]
+        results = await asyncio.gather(
+            *(
+                services[0].handle(inbound(StartRequested(), f"a{n}", k))
+                for n, k in enumerate(keys)
+            ),
+            *(
+                services[1].handle(inbound(TextReceived("oi"), f"b{n}", k))
+                for n, k in enumerate(keys)
+            ),
+        )
+        assert not any(result.duplicate for result in results)
+        async with first_db.transaction(write=False) as tx:
+            chats = [await tx.conversations.by_key("webchat", k.address) for k in keys]
+        assert all(chat is not None and chat.version == 2 for chat in chats)  # two steps saved
+        for key in keys:
+            rows = await transcript(first_db, key)
+            assert sorted(r.text for r in rows if r.author == "debtor") == ["/start", "oi"]
+            assert all(len(replies) >= 1 for replies in _runs_of_bot_replies(rows))
+    finally:
+        await first_db.dispose()
+        await second_db.dispose()
+
+
 def _runs_of_bot_replies(rows: list[MessageRow]) -> list[list[MessageRow]]:
     runs: list[list[MessageRow]] = []
     for row in rows:

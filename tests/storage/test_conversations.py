@@ -34,7 +34,6 @@ async def test_creating_the_same_chat_twice_returns_the_same_row(db: Database) -
 async def test_concurrent_creators_of_one_chat_get_one_row(db: Database) -> None:
     async def create() -> int:
         async with db.transaction() as tx:
-            await tx.conversations.lock_key("whatsapp", "5511987654321")
             row = await tx.conversations.create("whatsapp", "5511987654321", state="start")
             return row.id
 

@@ -6,6 +6,7 @@ Dates in the file are resolved against TODAY (a Wednesday), fixed so the file ne
 from __future__ import annotations
 
 import csv
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -51,6 +52,6 @@ def load(split: str | None = None) -> list[Example]:
     ]
 
 
-def predict(example: Example) -> tuple[str, dict[str, object]]:
+def predict(example: Example) -> tuple[str, Mapping[str, object]]:
     found = understand(example.text, example.locale, today=TODAY)
     return found.intent, found.entities

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 
@@ -10,7 +11,7 @@ from dialogs.nlu import understand
 TODAY = date(2026, 11, 25)
 
 
-def entities(text: str, locale: str = "pt_BR") -> dict[str, object]:
+def entities(text: str, locale: str = "pt_BR") -> Mapping[str, object]:
     return understand(text, locale, today=TODAY).entities
 
 
