@@ -26,53 +26,36 @@ if TYPE_CHECKING:  # dialogs.flow's package import loads the whole dialog machin
 _PAID = DebtStatus.PAID.value
 _CANCELLED = AgreementStatus.CANCELLED.value
 
-_POSTGRESQL_SNAPSHOT = """SELECT row_to_json(n) AS snapshot FROM (
-SELECT d.id, d.name, d.cpf, d.birth_date, d.state,
-  COALESCE((
-    SELECT json_agg(json_build_object(
-      'id', x.id, 'contract', x.contract, 'description', x.description,
-      'due_date', x.due_date, 'principal_cents', x.principal_cents,
-      'paid_cents', x.paid_cents, 'status', x.status))
-    FROM debt x WHERE x.debtor_id = d.id AND x.status <> :paid
-  ), '[]'::json) AS debts,
-  COALESCE((
-    SELECT json_agg(json_build_object(
-      'id', a.id, 'payment_channel', a.payment_channel, 'status', a.status,
-      'total_cents', a.total_cents,
-      'installments', COALESCE((
-        SELECT json_agg(json_build_object(
-          'number', i.number, 'amount_cents', i.amount_cents, 'due_date', i.due_date,
-          'status', i.status, 'paid_cents', i.paid_cents))
-        FROM installment i WHERE i.agreement_id = a.id
-      ), '[]'::json)))
-    FROM agreement a WHERE a.debtor_id = d.id AND a.status <> :cancelled
-  ), '[]'::json) AS agreements
-FROM debtor d
-WHERE d.id = {debtor_id} AND d.erased_at IS NULL) n"""
+# The keys `nested_snapshot` reads, and the columns they come from.
+_DEBT_KEYS = (
+    "id",
+    "contract",
+    "description",
+    "due_date",
+    "principal_cents",
+    "paid_cents",
+    "status",
+)
+_AGREEMENT_KEYS = ("id", "payment_channel", "status", "total_cents")
+_INSTALLMENT_KEYS = ("number", "amount_cents", "due_date", "status", "paid_cents")
+_DEBTS = "FROM debt x WHERE x.debtor_id = d.id AND x.status <> :paid"
+_AGREEMENTS = "FROM agreement a WHERE a.debtor_id = d.id AND a.status <> :cancelled"
+_INSTALLMENTS = "FROM installment i WHERE i.agreement_id = a.id"
 
-# A scalar subquery's result loses its JSON subtype in SQLite, hence the `json(...)` around
-# each nested array (without it the array would be embedded as a string).
-_SQLITE_SNAPSHOT = """SELECT json_object(
-  'id', d.id, 'name', d.name, 'cpf', d.cpf, 'birth_date', d.birth_date, 'state', d.state,
-  'debts', json((
-    SELECT json_group_array(json_object(
-      'id', x.id, 'contract', x.contract, 'description', x.description,
-      'due_date', x.due_date, 'principal_cents', x.principal_cents,
-      'paid_cents', x.paid_cents, 'status', x.status))
-    FROM debt x WHERE x.debtor_id = d.id AND x.status <> :paid)),
-  'agreements', json((
-    SELECT json_group_array(json_object(
-      'id', a.id, 'payment_channel', a.payment_channel, 'status', a.status,
-      'total_cents', a.total_cents,
-      'installments', json((
-        SELECT json_group_array(json_object(
-          'number', i.number, 'amount_cents', i.amount_cents, 'due_date', i.due_date,
-          'status', i.status, 'paid_cents', i.paid_cents))
-        FROM installment i WHERE i.agreement_id = a.id))))
-    FROM agreement a WHERE a.debtor_id = d.id AND a.status <> :cancelled))
-) AS snapshot
-FROM debtor d
-WHERE d.id = {debtor_id} AND d.erased_at IS NULL"""
+
+def _pairs(alias: str, keys: tuple[str, ...]) -> str:
+    """`'id', x.id, 'contract', x.contract, …`: a JSON object's arguments."""
+    return ", ".join(f"'{key}', {alias}.{key}" for key in keys)
+
+
+def _postgresql_array(pairs: str, rows: str) -> str:
+    return f"COALESCE((SELECT json_agg(json_build_object({pairs})) {rows}), '[]'::json)"
+
+
+def _sqlite_array(pairs: str, rows: str) -> str:
+    # A scalar subquery's result loses its JSON subtype in SQLite, hence `json(...)`: without
+    # it the array would be embedded as a string. An empty `json_group_array` is `[]`.
+    return f"json((SELECT json_group_array(json_object({pairs})) {rows}))"
 
 
 def snapshot_json_sql(dialect: str, debtor_id: str) -> str:
@@ -80,8 +63,20 @@ def snapshot_json_sql(dialect: str, debtor_id: str) -> str:
     expression `debtor_id`, as a JSON object; no row when that debtor does not exist or was
     erased. Binds `:paid` and `:cancelled` (`SNAPSHOT_BINDS`). The arrays come in no
     particular order: `nested_snapshot` sorts them."""
-    sql = _POSTGRESQL_SNAPSHOT if dialect == "postgresql" else _SQLITE_SNAPSHOT
-    return sql.format(debtor_id=debtor_id)
+    array = _postgresql_array if dialect == "postgresql" else _sqlite_array
+    debts = array(_pairs("x", _DEBT_KEYS), _DEBTS)
+    installments = array(_pairs("i", _INSTALLMENT_KEYS), _INSTALLMENTS)
+    agreement = f"{_pairs('a', _AGREEMENT_KEYS)}, 'installments', {installments}"
+    agreements = array(agreement, _AGREEMENTS)
+    debtor = f"FROM debtor d WHERE d.id = {debtor_id} AND d.erased_at IS NULL"
+    if dialect == "postgresql":
+        return f"""SELECT row_to_json(n) AS snapshot FROM (
+SELECT d.id, d.name, d.cpf, d.birth_date, d.state, {debts} AS debts, {agreements} AS agreements
+{debtor}) n"""  # noqa: S608 - `debtor_id` is an expression of ours, never a value
+    return f"""SELECT json_object(
+  'id', d.id, 'name', d.name, 'cpf', d.cpf, 'birth_date', d.birth_date, 'state', d.state,
+  'debts', {debts}, 'agreements', {agreements}) AS snapshot
+{debtor}"""
 
 
 SNAPSHOT_BINDS = (
