@@ -100,6 +100,32 @@ async def test_snapshot_shows_unpaid_debts_and_live_agreements(db: Database) -> 
     assert snapshot.birth_date == date(1980, 5, 17)
 
 
+async def test_a_snapshot_lists_debts_by_due_date_and_installments_by_number(
+    db: Database,
+) -> None:
+    """Stored in another order than the dialog shows them: the snapshot orders them."""
+    debtor_id = await new_debtor(db)
+    async with db.transaction() as tx:
+        for contract, due in (("A-LATE", date(2026, 3, 1)), ("B-EARLY", date(2026, 1, 1))):
+            await tx.debtors.upsert_debt(
+                NewDebt(debtor_id, contract, "Cartão", 10000, due), now=NOW
+            )
+        second = await tx.agreements.create(
+            debtor_id, None, [], [NewInstallment(1, 100, date(2026, 6, 1))],
+            payment_channel="pix", total_cents=100, now=NOW,
+        )  # fmt: skip
+        backwards = [NewInstallment(n, 100 * n, date(2026, 4, n)) for n in (3, 1, 2)]
+        first = await tx.agreements.create(
+            debtor_id, None, [], backwards, payment_channel="boleto", total_cents=600, now=NOW
+        )
+        snapshot = await tx.debtors.snapshot(debtor_id)
+    assert snapshot is not None
+    assert [d.contract for d in snapshot.debts] == ["B-EARLY", "A-LATE"]
+    assert [a.agreement_id for a in snapshot.agreements] == sorted([second, first])
+    [installments] = [a.installments for a in snapshot.agreements if a.agreement_id == first]
+    assert [(i.number, i.amount_cents) for i in installments] == [(1, 100), (2, 200), (3, 300)]
+
+
 async def test_a_snapshot_by_cpf_is_the_oldest_unerased_debtor_with_it(db: Database) -> None:
     older = await new_debtor(db, "D1", cpf="52998224725", phone="+5511987654321")
     newer = await new_debtor(db, "D2", cpf="52998224725", phone="+5511912345678")
