@@ -100,10 +100,20 @@ class Context:
         """Everything but `debtor`: the service reads the linked debtor's snapshot from
         storage before every step, so a stored copy would only be parsed and thrown away (and
         would copy the debtor's personal data and debts into every chat row)."""
-        return _adapter().dump_json(self, exclude=_NOT_STORED).decode()
+        raw = _adapter().dump_json(self, exclude=_NOT_STORED).decode()
+        _WRITTEN.remember(raw, self if self.debtor is None else replace(self, debtor=None))
+        return raw
 
     @classmethod
     def from_json(cls, raw: str) -> Context:
+        """The context stored as `raw`. Every event parsed its chat's context (~25 µs in a busy
+        service), and the text read back is usually the one this process wrote last."""
+        found = _WRITTEN.get(raw)
+        return cls.parse_json(raw) if found is None else found
+
+    @classmethod
+    def parse_json(cls, raw: str) -> Context:
+        """`from_json`, always parsing."""
         return _adapter().validate_json(raw)
 
     def to_dict(self) -> dict[str, Any]:
@@ -114,6 +124,26 @@ class Context:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Context:
         return _adapter().validate_python(dict(data))
+
+
+class _Written:
+    """The contexts most recently written as JSON, by their text (immutable, so shared)."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._by_text: dict[str, Context] = {}
+
+    def get(self, raw: str) -> Context | None:
+        return self._by_text.get(raw)
+
+    def remember(self, raw: str, context: Context) -> None:
+        by_text = self._by_text
+        by_text[raw] = context
+        if len(by_text) > self._size:
+            del by_text[next(iter(by_text))]  # the oldest
+
+
+_WRITTEN = _Written(4096)  # about one per active chat
 
 
 @cache

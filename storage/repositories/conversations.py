@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Select, bindparam, select, text, update
+from sqlalchemy import Select, String, bindparam, select, text, update
 from sqlalchemy.dialects import postgresql
 
 from storage import tables
@@ -20,8 +20,8 @@ from storage.prepared import Prepared, bound
 from storage.repositories.base import Repository, insert_or_ignore
 from storage.repositories.debtor_snapshot import (
     SNAPSHOT_BINDS,
-    nested_snapshot,
     read_snapshot,
+    snapshot_from_json,
     snapshot_json_sql,
 )
 from storage.repositories.messages import INBOUND_COLUMNS, SqlMessages, inbound_values
@@ -102,7 +102,7 @@ def _snapshot_of(dialect: str, debtor_id: str) -> Any:
     return (
         text(snapshot_json_sql(dialect, debtor_id))
         .bindparams(*SNAPSHOT_BINDS)
-        .columns(snapshot=JSON)
+        .columns(snapshot=String)
         .scalar_subquery()
     )
 
@@ -169,7 +169,7 @@ class SqlConversations(Repository):
             messages = SqlMessages(self.conn, self.dialect)
             new = await messages.add_new_inbound(row.id, channel, message) is not None
             nested = found[0]["snapshot"] if new else None
-            return LockedChat(row, new, None if nested is None else nested_snapshot(nested))
+            return LockedChat(row, new, None if nested is None else snapshot_from_json(nested))
         params: dict[str, Any] = {"k_channel": channel, "k_address": address}
         values = inbound_values(row_id=None, channel=channel, message=message)
         params.update((f"m_{name}", values[name]) for name in INBOUND_COLUMNS[1:])
@@ -184,7 +184,7 @@ class SqlConversations(Repository):
         if locked["seen_version"] != row.version:  # the lock waited: read after it
             return LockedChat(row, new, await self._snapshot(row.debtor_id))
         nested = locked["snapshot"]  # None: the debtor was erased
-        return LockedChat(row, new, None if nested is None else nested_snapshot(nested))
+        return LockedChat(row, new, None if nested is None else snapshot_from_json(nested))
 
     async def touch(self, conversation_id: int) -> None:
         """Move the version on without other changes: a step changed what the chat's snapshot
