@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, String, bindparam, select, text, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.dialects import postgresql
 
 from storage import tables
@@ -19,10 +19,9 @@ from storage.enums import ConversationMode
 from storage.prepared import Prepared, bound
 from storage.repositories.base import Repository, insert_or_ignore
 from storage.repositories.debtor_snapshot import (
-    SNAPSHOT_BINDS,
     read_snapshot,
     snapshot_from_json,
-    snapshot_json_sql,
+    snapshot_select,
 )
 from storage.repositories.messages import INBOUND_COLUMNS, SqlMessages, inbound_values
 from storage.repositories.replies import SqlReplies, replies_statement, reply_arrays
@@ -86,7 +85,7 @@ def _lock_recording_statement(dialect: str) -> Select[Any]:
     seen = t.alias("seen")
     # A scalar subquery, not a join: run once for the one locked row, whatever the planner
     # thinks of the tables' sizes (a join planned on stale statistics built every debtor's).
-    snapshot = _snapshot_of(dialect, "locked.debtor_id")
+    snapshot = snapshot_select(dialect, "locked.debtor_id").scalar_subquery()
     return select(
         locked,
         select(stored.c.id).scalar_subquery().label("inbound_id"),
@@ -98,20 +97,11 @@ def _lock_recording_statement(dialect: str) -> Select[Any]:
     )
 
 
-def _snapshot_of(dialect: str, debtor_id: str) -> Any:
-    return (
-        text(snapshot_json_sql(dialect, debtor_id))
-        .bindparams(*SNAPSHOT_BINDS)
-        .columns(snapshot=String)
-        .scalar_subquery()
-    )
-
-
 _LOCK_RECORDING = Prepared(_lock_recording_statement)
 # SQLite: the chat's row and its debtor's snapshot (the write transaction is the lock).
 _BY_KEY_WITH_SNAPSHOT = Prepared(
     lambda dialect: _BY_KEY_SELECT.add_columns(
-        _snapshot_of(dialect, "conversation.debtor_id").label("snapshot")
+        snapshot_select(dialect, "conversation.debtor_id").scalar_subquery().label("snapshot")
     )
 )
 # What a dialog step changes, and what changes only when a chat is linked or handed over.

@@ -1,7 +1,7 @@
 """The debtor snapshot the dialog works from: read on every event of a linked chat.
 
 Debtor, unpaid debts, and live (not cancelled) agreements with their installments, read as one
-JSON object in one statement (`snapshot_json_sql`): `json_agg` on PostgreSQL, JSON1's
+JSON object in one statement (`snapshot_select`): `json_agg` on PostgreSQL, JSON1's
 `json_group_array` on SQLite. On PostgreSQL four queries would be four network round trips;
 on SQLite one statement instead of four saves each query's Python overhead and the
 conversion of every column (~80 → ~55 µs per snapshot). `Conversations.lock_recording` reads
@@ -14,9 +14,11 @@ import json
 from collections.abc import Mapping
 from datetime import date
 from functools import lru_cache
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Integer, String, bindparam, text
+from sqlalchemy import BindParameter, Integer, String, bindparam, text
+from sqlalchemy.sql.selectable import TextualSelect
 
 from storage.connection import Executor
 from storage.enums import AgreementStatus, DebtStatus
@@ -60,11 +62,11 @@ def _sqlite_array(pairs: str, rows: str) -> str:
     return f"json((SELECT json_group_array(json_object({pairs})) {rows}))"
 
 
-def snapshot_json_sql(dialect: str, debtor_id: str) -> str:
+def _snapshot_sql(dialect: str, debtor_id: str) -> str:
     """One row with one column, `snapshot`: the snapshot of the debtor whose id is the SQL
     expression `debtor_id`, as the text of a JSON object; no row when that debtor does not
-    exist or was erased. Binds `:paid` and `:cancelled` (`SNAPSHOT_BINDS`). The arrays come
-    in no particular order: `snapshot_from_json` sorts them."""
+    exist or was erased. Binds `:paid` and `:cancelled` (`snapshot_select` types them). The
+    arrays come in no particular order: `snapshot_from_json` sorts them."""
     array = _postgresql_array if dialect == "postgresql" else _sqlite_array
     debts = array(_pairs("x", _DEBT_KEYS), _DEBTS)
     installments = array(_pairs("i", _INSTALLMENT_KEYS), _INSTALLMENTS)
@@ -81,28 +83,30 @@ SELECT d.id, d.name, d.cpf, d.birth_date, d.state, {debts} AS debts, {agreements
 {debtor}"""
 
 
-SNAPSHOT_BINDS = (
-    bindparam("paid", _PAID, type_=String),
-    bindparam("cancelled", _CANCELLED, type_=String),
-)
-
-
-def _snapshot_statement(debtor_id: str, key: str, key_type: Any) -> Prepared:
-    return Prepared(
-        lambda dialect: (
-            text(snapshot_json_sql(dialect, debtor_id))
-            .bindparams(bindparam(key, type_=key_type), *SNAPSHOT_BINDS)
-            .columns(snapshot=String)
+def snapshot_select(dialect: str, debtor_id: str, *binds: BindParameter[Any]) -> TextualSelect:
+    """`_snapshot_sql` as a statement with one column, `snapshot` (JSON text); `binds` type the
+    parameters `debtor_id` uses. `Conversations.lock_recording` reads it as a subquery."""
+    return (
+        text(_snapshot_sql(dialect, debtor_id))
+        .bindparams(
+            *binds,
+            bindparam("paid", _PAID, type_=String),
+            bindparam("cancelled", _CANCELLED, type_=String),
         )
+        .columns(snapshot=String)
     )
 
 
-_BY_ID = _snapshot_statement(":k_id", "k_id", Integer)
+_BY_ID = Prepared(
+    lambda dialect: snapshot_select(dialect, ":k_id", bindparam("k_id", type_=Integer))
+)
 # The oldest unerased debtor with this CPF, as `SqlDebtors.by_cpf` finds it.
 _OLDEST_WITH_CPF = (
     "(SELECT o.id FROM debtor o WHERE o.cpf = :k_cpf AND o.erased_at IS NULL ORDER BY o.id LIMIT 1)"
 )
-_BY_CPF = _snapshot_statement(_OLDEST_WITH_CPF, "k_cpf", String)
+_BY_CPF = Prepared(
+    lambda dialect: snapshot_select(dialect, _OLDEST_WITH_CPF, bindparam("k_cpf", type_=String))
+)
 
 
 async def read_snapshot_by_cpf(conn: Executor, cpf: str) -> DebtorSnapshot | None:
@@ -119,7 +123,7 @@ async def read_snapshot(conn: Executor, debtor_id: int) -> DebtorSnapshot | None
 
 @lru_cache(maxsize=4096)  # about one per active chat
 def snapshot_from_json(raw: str) -> DebtorSnapshot:
-    """The snapshot from the JSON text `snapshot_json_sql` reads (dates as ISO text).
+    """The snapshot from the JSON text `snapshot_select` reads (dates as ISO text).
 
     A debtor's snapshot is read on every event of the chat and rarely changes: the same text
     gives the same (immutable) snapshot, without parsing it again (~30 µs in a busy service).
@@ -131,7 +135,7 @@ def _snapshot_from(found: Mapping[str, Any]) -> DebtorSnapshot:
     from dialogs.flow.snapshots import DebtorSnapshot
 
     birth_date = found["birth_date"]
-    debts = sorted(found["debts"], key=lambda d: (d["due_date"], d["id"]))
+    debts = sorted(found["debts"], key=itemgetter("due_date", "id"))
     return DebtorSnapshot(
         debtor_id=found["id"],
         name=found["name"],
@@ -139,13 +143,8 @@ def _snapshot_from(found: Mapping[str, Any]) -> DebtorSnapshot:
         birth_date=None if birth_date is None else date.fromisoformat(birth_date),
         state=found["state"],
         debts=tuple(_debt(d) for d in debts),
-        agreements=tuple(_agreement(a) for a in sorted(found["agreements"], key=_by_id)),
+        agreements=tuple(_agreement(a) for a in sorted(found["agreements"], key=itemgetter("id"))),
     )
-
-
-def _by_id(row: Mapping[str, Any]) -> int:
-    found_id: int = row["id"]
-    return found_id
 
 
 def _debt(row: Mapping[str, Any]) -> DebtSnapshot:
@@ -178,6 +177,6 @@ def _agreement(row: Mapping[str, Any]) -> AgreementSnapshot:
                 status=i["status"],
                 paid_cents=i["paid_cents"],
             )
-            for i in sorted(row["installments"], key=lambda i: i["number"])
+            for i in sorted(row["installments"], key=itemgetter("number"))
         ),
     )
