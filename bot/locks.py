@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Hashable
-from contextlib import asynccontextmanager
+from collections.abc import Hashable
+from types import TracebackType
 
 
 class KeyedLocks:
@@ -17,21 +17,48 @@ class KeyedLocks:
     def __init__(self) -> None:
         self._locks: dict[Hashable, tuple[asyncio.Lock, int]] = {}
 
-    @asynccontextmanager
-    async def hold(self, key: Hashable) -> AsyncIterator[None]:
-        lock, users = self._locks.get(key, (None, 0))
-        if lock is None:
-            lock = asyncio.Lock()
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock_now, users_now = self._locks[key]
-            if users_now <= 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock_now, users_now - 1)
+    def hold(self, key: Hashable) -> Hold:
+        return Hold(self._locks, key)
 
     def __len__(self) -> int:
         return len(self._locks)
+
+
+class Hold:
+    """The context manager `KeyedLocks.hold` returns: a plain class, because every event
+    takes one and a generator-based context manager costs several times as much."""
+
+    __slots__ = ("_key", "_lock", "_locks")
+
+    def __init__(self, locks: dict[Hashable, tuple[asyncio.Lock, int]], key: Hashable) -> None:
+        self._locks = locks
+        self._key = key
+
+    async def __aenter__(self) -> None:
+        locks, key = self._locks, self._key
+        lock, users = locks.get(key, (None, 0))
+        if lock is None:
+            lock = asyncio.Lock()
+        locks[key] = (lock, users + 1)
+        try:
+            await lock.acquire()
+        except BaseException:  # cancelled while waiting: no longer a user
+            self._leave()
+            raise
+        self._lock = lock
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._lock.release()
+        self._leave()
+
+    def _leave(self) -> None:
+        lock, users = self._locks[self._key]
+        if users <= 1:
+            del self._locks[self._key]
+        else:
+            self._locks[self._key] = (lock, users - 1)

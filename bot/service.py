@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from bot.channels.base import ChannelName, Inbound, OutboundMessage, Template
@@ -36,6 +36,7 @@ from dialogs.flow.events import (
     Event,
 )
 from dialogs.flow.snapshots import DebtorSnapshot
+from dialogs.frozen import evolve
 from dialogs.negotiation.policy import Policy
 from storage import ConversationRow, Database, UnitOfWork
 from storage.rows import LockedChat, NewInbound
@@ -129,7 +130,7 @@ class ConversationService:
                 return HandleResult(conv.id, duplicate=True, state=conv.state)
             loaded = conv
             if isinstance(event, DEBTOR_EVENTS):
-                conv = replace(conv, last_inbound_at=now)
+                conv = evolve(conv, last_inbound_at=now)
             ingested = await ingest(event, tx, conv, policy, now)
             if ingested is None:
                 # Storage took it all (a payment recorded, a check with nothing due). The
@@ -179,7 +180,7 @@ class ConversationService:
             else:
                 log.error("conversation %s: follow-up chain cut short", conv.id)
 
-            conv = replace(
+            conv = evolve(
                 effects.conversation,
                 state=state.value,
                 context_json=context.to_json(),

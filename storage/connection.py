@@ -53,10 +53,14 @@ class Executor(Protocol):
 class InlineConnection:
     """Async face of a synchronous SQLAlchemy connection (SQLite only)."""
 
-    __slots__ = ("sync",)
+    __slots__ = ("_driver", "sync")
 
     def __init__(self, sync: Connection) -> None:
         self.sync = sync
+        driver: sqlite3.Connection | None = sync.connection.driver_connection
+        if driver is None:  # pragma: no cover - a connection in use always has one
+            raise RuntimeError("SQLite connection is closed")
+        self._driver = driver  # the same for the transaction's life: looked up once
 
     @property
     def dialect(self) -> Dialect:
@@ -67,17 +71,11 @@ class InlineConnection:
     ) -> CursorResult[*TupleAny]:
         return self.sync.execute(statement, parameters)
 
-    def _sqlite3(self) -> sqlite3.Connection:
-        driver: sqlite3.Connection | None = self.sync.connection.driver_connection
-        if driver is None:  # pragma: no cover - an open transaction always has one
-            raise RuntimeError("SQLite connection is closed")
-        return driver
-
     async def fetch(self, statement: Prepared, params: Params) -> list[dict[str, Any]]:
         compiled = statement.compiled(self.sync.dialect)
         arguments = compiled.arguments(params)
         try:
-            raw = self._sqlite3().execute(compiled.sql, arguments)
+            raw = self._driver.execute(compiled.sql, arguments)
             rows = raw.fetchall()
         except sqlite3.Error as error:
             raise compiled.driver_error(error, sqlite3.Error) from error
@@ -87,7 +85,7 @@ class InlineConnection:
         compiled = statement.compiled(self.sync.dialect)
         arguments = compiled.arguments(params)
         try:
-            cursor = self._sqlite3().execute(compiled.sql, arguments)
+            cursor = self._driver.execute(compiled.sql, arguments)
         except sqlite3.Error as error:
             raise compiled.driver_error(error, sqlite3.Error) from error
         rowcount: int = cursor.rowcount
@@ -97,7 +95,7 @@ class InlineConnection:
         compiled = statement.compiled(self.sync.dialect)
         arguments = [compiled.arguments(row) for row in rows]
         try:
-            self._sqlite3().executemany(compiled.sql, arguments)
+            self._driver.executemany(compiled.sql, arguments)
         except sqlite3.Error as error:
             raise compiled.driver_error(error, sqlite3.Error) from error
 

@@ -21,7 +21,8 @@ import asyncio
 import sqlite3
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from types import TracebackType
 
 from sqlalchemy import exc, text
 from sqlalchemy.engine import Connection, Engine
@@ -40,7 +41,7 @@ from storage.engine import (
     create_inline_sqlite_engine,
     dialect_of,
 )
-from storage.group_commit import GroupCommitWriter
+from storage.group_commit import GroupCommitWriter, Member
 from storage.postgres_transactions import PostgresTransactions
 from storage.repositories.agents import SqlAgents, SqlSessions
 from storage.repositories.agreements import SqlAgreements
@@ -98,6 +99,27 @@ class UnitOfWork:
         self.audit: interfaces.Audit = SqlAudit(connection, dialect)
 
 
+class _GroupTransaction:
+    """A SQLite write transaction: this writer's turn in the group commit (every event takes
+    one, hence a plain class rather than a generator-based context manager)."""
+
+    __slots__ = ("_member",)
+
+    def __init__(self, member: Member) -> None:
+        self._member = member
+
+    async def __aenter__(self) -> UnitOfWork:
+        return UnitOfWork(InlineConnection(await self._member.__aenter__()), "sqlite")
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self._member.__aexit__(exc_type, exc, traceback)
+
+
 def _is_busy(error: BaseException) -> bool:
     return "locked" in str(error) or "busy" in str(error)
 
@@ -134,22 +156,23 @@ class Database:
                 url, auto_checkpoint=self._checkpointer is None
             )
 
-    @asynccontextmanager
-    async def transaction(self, *, write: bool = True) -> AsyncIterator[UnitOfWork]:
+    def transaction(self, *, write: bool = True) -> AbstractAsyncContextManager[UnitOfWork]:
         """One transaction; commits on normal exit, rolls back on an exception.
 
         `write=False` is for read-only work: on SQLite it starts a deferred transaction and
         does not queue behind writers; it must not write.
         """
+        if write and self._sqlite_writer is not None:
+            return _GroupTransaction(self._sqlite_writer.transaction())
+        return self._transaction(write=write)
+
+    @asynccontextmanager
+    async def _transaction(self, *, write: bool) -> AsyncIterator[UnitOfWork]:
         if self._postgres is not None:
             async with self._postgres.transaction() as connection:
                 yield UnitOfWork(connection, self.dialect)
             return
         assert self._inline is not None
-        if write and self._sqlite_writer is not None:
-            async with self._sqlite_writer.transaction() as writer:
-                yield UnitOfWork(InlineConnection(writer), "sqlite")
-            return
         reader = await self._begin_sqlite(self._inline, write=False)
         try:
             yield UnitOfWork(InlineConnection(reader), "sqlite")

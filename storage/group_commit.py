@@ -24,9 +24,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from types import TracebackType
 
 from sqlalchemy import exc
 from sqlalchemy.engine import Connection
@@ -38,9 +38,20 @@ COMMIT_DELAY_SECONDS = 0.001  # under load: how long a group waits for more writ
 @dataclass(eq=False)
 class _Group:
     connection: Connection
-    committed: asyncio.Future[None]
     members: int = 0
     broken: BaseException | None = None
+    # One future per member that ended its savepoint, resolved by the COMMIT: a member
+    # cancelled while it waits cancels only its own.
+    waiters: list[asyncio.Future[None]] = field(default_factory=list)
+
+    def resolve(self, error: BaseException | None) -> None:
+        for waiter in self.waiters:
+            if waiter.done():  # cancelled
+                continue
+            if error is None:
+                waiter.set_result(None)
+            else:
+                waiter.set_exception(error)
 
     def driver(self) -> sqlite3.Connection:
         driver: sqlite3.Connection | None = self.connection.connection.driver_connection
@@ -79,30 +90,10 @@ class GroupCommitWriter:
         self._group: _Group | None = None
         self._closers: set[asyncio.Task[None]] = set()
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Connection]:
-        """The connection, inside this caller's savepoint of the current group."""
-        async with self._lock:
-            group = self._group
-            if group is None:
-                connection = await self._begin()
-                group = self._group = _Group(connection, asyncio.get_running_loop().create_future())
-            name = f"quita_w{group.members}"
-            group.members += 1
-            group.driver().execute(f"SAVEPOINT {name}")
-            try:
-                yield group.connection
-            except BaseException:
-                self._end_savepoint(group, name, undo=True)
-                raise
-            else:
-                self._end_savepoint(group, name, undo=False)
-            finally:
-                if group.members >= self._max_group or group.broken is not None:
-                    await self._finish(group)
-                elif group.members == 1:
-                    self._close_soon(group)
-        await asyncio.shield(group.committed)
+    def transaction(self) -> Member:
+        """The connection, inside this caller's savepoint of the current group:
+        `async with writer.transaction() as connection:`."""
+        return Member(self)
 
     def _end_savepoint(self, group: _Group, name: str, *, undo: bool) -> None:
         """Keep (or undo) this writer's work inside the group's transaction."""
@@ -123,12 +114,10 @@ class GroupCommitWriter:
             with contextlib.suppress(sqlite3.Error, exc.SQLAlchemyError):
                 group.connection.rollback()
             group.connection.close()
-            if not group.committed.done():
-                group.committed.set_exception(error)
-                group.committed.exception()  # members that already failed never await it
+            group.resolve(error)
             return
         group.connection.close()
-        group.committed.set_result(None)
+        group.resolve(None)
         await self._after_commit()
 
     async def close(self) -> None:
@@ -150,3 +139,52 @@ class GroupCommitWriter:
         task = asyncio.get_running_loop().create_task(close())
         self._closers.add(task)
         task.add_done_callback(self._closers.discard)
+
+
+class Member:
+    """One writer's turn in a group (`GroupCommitWriter.transaction`). A plain class rather
+    than a generator-based context manager: every event takes one."""
+
+    __slots__ = ("_group", "_name", "_writer")
+
+    def __init__(self, writer: GroupCommitWriter) -> None:
+        self._writer = writer
+
+    async def __aenter__(self) -> Connection:
+        writer = self._writer
+        await writer._lock.acquire()
+        try:
+            group = writer._group
+            if group is None:
+                connection = await writer._begin()
+                group = writer._group = _Group(connection)
+            name = f"quita_w{group.members}"
+            group.members += 1
+            self._group, self._name = group, name
+            group.driver().execute(f"SAVEPOINT {name}")
+        except BaseException:
+            writer._lock.release()
+            raise
+        return group.connection
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        writer, group = self._writer, self._group
+        committed: asyncio.Future[None] | None = None
+        try:
+            writer._end_savepoint(group, self._name, undo=exc_type is not None)
+            if exc_type is None:
+                committed = asyncio.get_running_loop().create_future()
+                group.waiters.append(committed)
+            if group.members >= writer._max_group or group.broken is not None:
+                await writer._finish(group)
+            elif group.members == 1:
+                writer._close_soon(group)
+        finally:
+            writer._lock.release()
+        if committed is not None:
+            await committed

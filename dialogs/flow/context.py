@@ -1,13 +1,14 @@
 """What the conversation remembers between events, stored as JSON in `conversation.context`.
 
-A frozen dataclass so that every step returns a new value (`dataclasses.replace`) and a test
-can compare contexts; pydantic only does the JSON round trip.
+A frozen dataclass so that every step returns a new value (`dataclasses.replace`, or
+`dialogs.frozen.evolve` on the paths every event takes) and a test can compare contexts;
+pydantic only does the JSON round trip.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 from typing import Any
@@ -16,6 +17,7 @@ from pydantic import TypeAdapter
 
 from dialogs.flow.actions import PlannedInstallment
 from dialogs.flow.snapshots import AgreementSnapshot, DebtorSnapshot
+from dialogs.frozen import evolve
 
 MAX_REMEMBERED_WORDS = 300  # enough for an agent summary, not a transcript
 _NOT_STORED = {"debtor"}  # the service reads it from storage before every step
@@ -88,20 +90,20 @@ class Context:
             agreement_id = active[0]
         if debtor is None:
             agreement_id = self.agreement_id
-        return replace(self, debtor=debtor, agreement_id=agreement_id)
+        return evolve(self, debtor=debtor, agreement_id=agreement_id)
 
     def with_locale(self, locale: str) -> Context:
-        return replace(self, locale=locale)
+        return evolve(self, locale=locale)
 
     def remember_words(self, text: str) -> Context:
-        return replace(self, last_words=text.strip()[:MAX_REMEMBERED_WORDS])
+        return evolve(self, last_words=text.strip()[:MAX_REMEMBERED_WORDS])
 
     def to_json(self) -> str:
         """Everything but `debtor`: the service reads the linked debtor's snapshot from
         storage before every step, so a stored copy would only be parsed and thrown away (and
         would copy the debtor's personal data and debts into every chat row)."""
         raw = _adapter().dump_json(self, exclude=_NOT_STORED).decode()
-        _WRITTEN.remember(raw, self if self.debtor is None else replace(self, debtor=None))
+        _WRITTEN.remember(raw, self if self.debtor is None else evolve(self, debtor=None))
         return raw
 
     @classmethod

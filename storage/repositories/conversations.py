@@ -7,13 +7,13 @@ lock can never silently undo another writer's step.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.dialects import postgresql
 
+from dialogs.frozen import evolve
 from storage import tables
 from storage.enums import ConversationMode
 from storage.prepared import Prepared, bound
@@ -263,7 +263,7 @@ class SqlConversations(Repository):
                 f"conversation {row.id} is newer than version {row.version}"
             )
         # Every other column now holds what `row` says: no need to read the context back.
-        return replace(row, version=saved[0]["version"], updated_at=saved[0]["updated_at"])
+        return evolve(row, version=saved[0]["version"], updated_at=saved[0]["updated_at"])
 
     async def list_by_mode(self, mode: str, *, limit: int = 500) -> list[ConversationRow]:
         stmt = select(t).where(t.c.mode == str(mode)).order_by(t.c.updated_at).limit(limit)
