@@ -16,7 +16,6 @@ from bot.bench import (
     bench_telegram,
     peak_rss_mib,
 )
-from bot.heap import settle_after_startup
 
 
 @click.command("bench")
@@ -69,7 +68,6 @@ def bench_command(
             "(SQLite has a single writer)."
         )
     seeded = debtors if channel == "telegram" else 2 * debtors
-    settle_after_startup()  # as `quita run` does: measure the server, not its start-up heap
     with click.progressbar(length=seeded, label="seeding", file=sys.stderr) as bar:
 
         def advance(done: int) -> None:
