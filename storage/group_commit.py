@@ -95,6 +95,41 @@ class GroupCommitWriter:
         `async with writer.transaction() as connection:`."""
         return Member(self)
 
+    async def _join(self) -> tuple[_Group, str]:
+        """Take the writer, open a group if none is, and start this member's savepoint."""
+        await self._lock.acquire()
+        try:
+            group = self._group
+            if group is None:
+                group = self._group = _Group(await self._begin())
+            name = f"quita_w{group.members}"
+            group.members += 1
+            group.driver().execute(f"SAVEPOINT {name}")
+        except BaseException:
+            self._lock.release()
+            raise
+        return group, name
+
+    async def _leave(
+        self, group: _Group, name: str, *, failed: bool
+    ) -> asyncio.Future[None] | None:
+        """End the member's savepoint (undone if it `failed`), commit a full (or broken)
+        group or schedule an opened one's commit, and free the writer. Returns what the
+        member waits on until its group is committed (None when it failed)."""
+        committed: asyncio.Future[None] | None = None
+        try:
+            self._end_savepoint(group, name, undo=failed)
+            if not failed:
+                committed = asyncio.get_running_loop().create_future()
+                group.waiters.append(committed)
+            if group.members >= self._max_group or group.broken is not None:
+                await self._finish(group)
+            elif group.members == 1:
+                self._close_soon(group)
+        finally:
+            self._lock.release()
+        return committed
+
     def _end_savepoint(self, group: _Group, name: str, *, undo: bool) -> None:
         """Keep (or undo) this writer's work inside the group's transaction."""
         try:
@@ -151,21 +186,8 @@ class Member:
         self._writer = writer
 
     async def __aenter__(self) -> Connection:
-        writer = self._writer
-        await writer._lock.acquire()
-        try:
-            group = writer._group
-            if group is None:
-                connection = await writer._begin()
-                group = writer._group = _Group(connection)
-            name = f"quita_w{group.members}"
-            group.members += 1
-            self._group, self._name = group, name
-            group.driver().execute(f"SAVEPOINT {name}")
-        except BaseException:
-            writer._lock.release()
-            raise
-        return group.connection
+        self._group, self._name = await self._writer._join()
+        return self._group.connection
 
     async def __aexit__(
         self,
@@ -173,18 +195,7 @@ class Member:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        writer, group = self._writer, self._group
-        committed: asyncio.Future[None] | None = None
-        try:
-            writer._end_savepoint(group, self._name, undo=exc_type is not None)
-            if exc_type is None:
-                committed = asyncio.get_running_loop().create_future()
-                group.waiters.append(committed)
-            if group.members >= writer._max_group or group.broken is not None:
-                await writer._finish(group)
-            elif group.members == 1:
-                writer._close_soon(group)
-        finally:
-            writer._lock.release()
+        failed = exc_type is not None
+        committed = await self._writer._leave(self._group, self._name, failed=failed)
         if committed is not None:
             await committed

@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import exc, text
 from sqlalchemy.engine import Connection, Engine, make_url
 
 from storage.database import Database
@@ -144,3 +144,30 @@ async def test_under_load_a_writer_arriving_during_the_delay_shares_the_commit(
     # The later writer joined the waiting group and filled it: one COMMIT for both.
     assert commits == ["COMMIT", "COMMIT"]
     assert _names(engine) == {"a", "b", "first", "later"}
+
+
+async def test_a_failed_commit_reaches_every_member_and_keeps_nothing(engine: Engine) -> None:
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE parent (id INTEGER PRIMARY KEY)"))
+        connection.execute(
+            text(
+                "CREATE TABLE child (parent_id INTEGER REFERENCES parent (id) DEFERRABLE "
+                "INITIALLY DEFERRED)"
+            )
+        )
+    commits: list[str] = []
+    writer = _writer(engine, commits, commit_delay=0.0)
+
+    async def orphan() -> None:  # checked only at COMMIT: the whole group's COMMIT fails
+        async with writer.transaction() as connection:
+            connection.execute(text("INSERT INTO child VALUES (42)"))
+
+    outcomes = await asyncio.gather(
+        _insert(writer, "before"), orphan(), _insert(writer, "after"), return_exceptions=True
+    )
+
+    assert all(isinstance(outcome, exc.IntegrityError) for outcome in outcomes), outcomes
+    assert commits == []  # nothing committed, so no WAL upkeep either
+    assert _names(engine) == set()
+    await _insert(writer, "next")  # the writer is free again
+    assert _names(engine) == {"next"}
