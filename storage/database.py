@@ -22,7 +22,6 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from types import TracebackType
 
 from sqlalchemy import exc, text
 from sqlalchemy.engine import Connection, Engine
@@ -41,7 +40,7 @@ from storage.engine import (
     create_inline_sqlite_engine,
     dialect_of,
 )
-from storage.group_commit import GroupCommitWriter, Member
+from storage.group_commit import GroupCommitWriter
 from storage.postgres_transactions import PostgresTransactions
 from storage.repositories.agents import SqlAgents, SqlSessions
 from storage.repositories.agreements import SqlAgreements
@@ -99,25 +98,8 @@ class UnitOfWork:
         self.audit: interfaces.Audit = SqlAudit(connection, dialect)
 
 
-class _GroupTransaction:
-    """A SQLite write transaction: this writer's turn in the group commit (every event takes
-    one, hence a plain class rather than a generator-based context manager)."""
-
-    __slots__ = ("_member",)
-
-    def __init__(self, member: Member) -> None:
-        self._member = member
-
-    async def __aenter__(self) -> UnitOfWork:
-        return UnitOfWork(InlineConnection(await self._member.__aenter__()), "sqlite")
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self._member.__aexit__(exc_type, exc, traceback)
+def _sqlite_unit_of_work(connection: Connection) -> UnitOfWork:
+    return UnitOfWork(InlineConnection(connection), "sqlite")
 
 
 def _is_busy(error: BaseException) -> bool:
@@ -163,7 +145,7 @@ class Database:
         does not queue behind writers; it must not write.
         """
         if write and self._sqlite_writer is not None:
-            return _GroupTransaction(self._sqlite_writer.transaction())
+            return self._sqlite_writer.transaction_as(_sqlite_unit_of_work)
         return self._transaction(write=write)
 
     @asynccontextmanager
@@ -175,7 +157,7 @@ class Database:
         assert self._inline is not None
         reader = await self._begin_sqlite(self._inline, write=False)
         try:
-            yield UnitOfWork(InlineConnection(reader), "sqlite")
+            yield _sqlite_unit_of_work(reader)
         except BaseException:
             reader.rollback()
             raise

@@ -27,9 +27,12 @@ import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from types import TracebackType
+from typing import Generic, TypeVar
 
 from sqlalchemy import exc
 from sqlalchemy.engine import Connection
+
+T = TypeVar("T")
 
 MAX_GROUP = 12  # bounds the wait of the group's first member (~12 events of work)
 COMMIT_DELAY_SECONDS = 0.001  # under load: how long a group waits for more writers
@@ -90,10 +93,14 @@ class GroupCommitWriter:
         self._group: _Group | None = None
         self._closers: set[asyncio.Task[None]] = set()
 
-    def transaction(self) -> Member:
+    def transaction(self) -> Member[Connection]:
         """The connection, inside this caller's savepoint of the current group:
         `async with writer.transaction() as connection:`."""
-        return Member(self)
+        return Member(self, _as_is)
+
+    def transaction_as(self, wrap: Callable[[Connection], T]) -> Member[T]:
+        """`transaction`, handing the caller `wrap(connection)` (e.g. a unit of work)."""
+        return Member(self, wrap)
 
     async def _join(self) -> tuple[_Group, str]:
         """Take the writer, open a group if none is, and start this member's savepoint."""
@@ -176,18 +183,23 @@ class GroupCommitWriter:
         task.add_done_callback(self._closers.discard)
 
 
-class Member:
+def _as_is(connection: Connection) -> Connection:
+    return connection
+
+
+class Member(Generic[T]):
     """One writer's turn in a group (`GroupCommitWriter.transaction`). A plain class rather
     than a generator-based context manager: every event takes one."""
 
-    __slots__ = ("_group", "_name", "_writer")
+    __slots__ = ("_group", "_name", "_wrap", "_writer")
 
-    def __init__(self, writer: GroupCommitWriter) -> None:
+    def __init__(self, writer: GroupCommitWriter, wrap: Callable[[Connection], T]) -> None:
         self._writer = writer
+        self._wrap = wrap
 
-    async def __aenter__(self) -> Connection:
+    async def __aenter__(self) -> T:
         self._group, self._name = await self._writer._join()
-        return self._group.connection
+        return self._wrap(self._group.connection)
 
     async def __aexit__(
         self,

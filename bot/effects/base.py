@@ -44,12 +44,11 @@ class EffectContext:
     escalated: bool = False
     closed: bool = False
     created_agreement: int | None = None
-    # Set (through `changed_debtor`) by handlers that write the debtor's debts or
-    # agreements: the service re-reads the debtor snapshot before the next dialog step only
-    # then.
-    debtor_changed: bool = False
-    # What `agreement` read, with the count of `changed_debtor` calls at the time.
+    # `changed_debtor` calls so far, and how many the service has seen (`take_debtor_changed`):
+    # it re-reads the debtor snapshot before the next dialog step only after a new one.
     _changes: int = field(default=0, init=False)
+    _changes_seen: int = field(default=0, init=False)
+    # What `agreement` read, with `_changes` at the time.
     _agreements: dict[int, tuple[int, AgreementRow | None]] = field(
         default_factory=dict, init=False
     )
@@ -59,8 +58,17 @@ class EffectContext:
 
     def changed_debtor(self) -> None:
         """A handler wrote the debtor's debts or agreements."""
-        self.debtor_changed = True
         self._changes += 1
+
+    @property
+    def debtor_changed(self) -> bool:
+        """A handler changed the debtor's data since the service last looked."""
+        return self._changes != self._changes_seen
+
+    def take_debtor_changed(self) -> bool:
+        """`debtor_changed`, and from now on only later changes count."""
+        changed, self._changes_seen = self.debtor_changed, self._changes
+        return changed
 
     async def agreement(self, agreement_id: int) -> AgreementRow | None:
         """The agreement, read once per event until a handler changes the debtor's data:
@@ -132,8 +140,7 @@ class Effects:
 
     def take_debtor_changed(self) -> bool:
         """Whether an effect changed the debtor's data since the last call (then resets)."""
-        changed, self._state.debtor_changed = self._state.debtor_changed, False
-        return changed
+        return self._state.take_debtor_changed()
 
     def mode_after(self, mode: str, event: Event) -> str:
         """The conversation's mode after this event: who is expected to talk next."""
