@@ -15,9 +15,9 @@ from typing import Any, Final
 from telegram import CallbackQuery, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes, ExtBot, TypeHandler
-from telegram.request import HTTPXRequest
 
 from bot.channels.base import InboundSink
+from bot.channels.telegram.http import AiohttpRequest
 from bot.channels.telegram.inbound import inbound_from_update
 from bot.channels.telegram.ordering import PerChatUpdateProcessor, chat_key
 from bot.channels.telegram.sender import TelegramSender
@@ -112,19 +112,17 @@ class TelegramChannel:
         poll_timeout: float,
         request_timeout: float,
     ) -> TelegramApplication:
-        # Sends share a pool (PTB's old default was one connection, a bottleneck under load);
-        # the long poll gets its own connection so it never waits behind sends. Eight is
-        # plenty: httpcore's pool bookkeeping is quadratic in its size (each assignment
-        # re-checks every connection against every other), so 64 connections cost more CPU
-        # than the requests they carry; the sender keeps in-flight sends to the pool size.
-        request = HTTPXRequest(
+        # Sends share a pool of keep-alive connections (PTB's old default was one, a
+        # bottleneck under load); the long poll gets its own so it never waits behind sends.
+        # The transport is aiohttp (`http.py`): httpx cost more CPU than the service itself.
+        request = AiohttpRequest(
             connection_pool_size=connection_pool_size,
             read_timeout=request_timeout,
             write_timeout=request_timeout,
             connect_timeout=request_timeout,
             pool_timeout=request_timeout,
         )
-        get_updates_request = HTTPXRequest(
+        get_updates_request = AiohttpRequest(
             connection_pool_size=2, read_timeout=request_timeout, pool_timeout=request_timeout
         )
         self._http_pools = (request, get_updates_request)

@@ -43,9 +43,9 @@ class TelegramSender:
     channel = ChannelName.TELEGRAM
 
     def __init__(self, bot: Bot, max_in_flight: int | None = None) -> None:
-        """`max_in_flight` should match the HTTP pool size: httpcore re-scans every queued
-        request against every connection whenever one is assigned, so letting hundreds of
-        sends queue inside the pool costs more CPU than the sends themselves."""
+        """`max_in_flight` should match the HTTP pool size: sends beyond it queue here, with
+        no deadline, rather than in the pool, where waiting counts against the request's
+        pool timeout and a burst of replies would fail as timed out."""
         self._bot = bot
         self._in_flight = asyncio.Semaphore(max_in_flight) if max_in_flight else None
 

@@ -9,10 +9,10 @@ from collections.abc import AsyncIterator
 import pytest
 import segno
 from telegram import Bot
-from telegram.request import HTTPXRequest
 
 from bot.channels.base import Button, OutboundMessage, SendError, SendErrorKind
 from bot.channels.telegram import TelegramSender
+from bot.channels.telegram.http import AiohttpRequest
 from tests.fakes.telegram_api import FakeTelegramApi
 
 CHAT = 4242
@@ -24,7 +24,7 @@ CHOICES = (
 
 
 def bot_for(base_url: str, token: str) -> Bot:
-    return Bot(token, base_url=base_url, request=HTTPXRequest(connection_pool_size=4))
+    return Bot(token, base_url=base_url, request=AiohttpRequest(connection_pool_size=4))
 
 
 @pytest.fixture
