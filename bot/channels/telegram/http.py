@@ -26,6 +26,7 @@ from telegram.request import BaseRequest, RequestData
 
 __all__ = ["AiohttpRequest"]
 
+_FORM: Final = {"Content-Type": "application/x-www-form-urlencoded"}
 _NOT_STARTED: Final = "AiohttpRequest is not initialized: call initialize() first"
 
 
@@ -111,7 +112,12 @@ class AiohttpRequest(BaseRequest):
         body = _body(request_data)
         try:
             async with session.request(
-                method, url, data=body, timeout=timeout, proxy=self._proxy_for(url)
+                method,
+                url,
+                data=body,
+                headers=_FORM if isinstance(body, bytes) else None,
+                timeout=timeout,
+                proxy=self._proxy_for(url),
             ) as response:
                 return response.status, await response.read()
         except TimeoutError as error:
@@ -147,14 +153,16 @@ def _given(value: ODVInput[float], default: float | None) -> float | None:
     return default if isinstance(value, DefaultValue) else value
 
 
-def _body(request_data: RequestData | None) -> aiohttp.FormData | dict[str, str] | None:
-    """Form fields as PTB encodes them (JSON values), multipart when files are uploaded."""
+def _body(request_data: RequestData | None) -> aiohttp.FormData | bytes | None:
+    """Form fields as PTB encodes them (JSON values), multipart when files are uploaded.
+
+    The URL-encoded form is built here: given a dict, aiohttp would build a multipart writer
+    (and a random boundary) for every request before finding it does not need one."""
     if request_data is None:
         return None
-    fields = request_data.json_parameters
     if not request_data.contains_files:
-        return fields
-    form = aiohttp.FormData(fields)
+        return request_data.url_encoded_parameters().encode()
+    form = aiohttp.FormData(request_data.json_parameters)
     for name, (filename, content, mimetype) in request_data.multipart_data.items():
         form.add_field(name, content, filename=filename, content_type=mimetype)
     return form
