@@ -18,6 +18,7 @@ from sqlalchemy import (
     ColumnElement,
     FromClause,
     Integer,
+    Select,
     Update,
     any_,
     bindparam,
@@ -169,6 +170,26 @@ _MARK_SENT = Prepared(
         claimed_until=None,
     )
 )
+
+
+def _next_due_statement(*, by_channel: bool) -> Select[tuple[datetime | None]]:
+    """The earliest time a chat's head (its oldest unsent row) is due and not leased."""
+    grouped = t.alias("grouped")
+    heads_of_chats = select(func.min(grouped.c.id)).where(_unsent(grouped))
+    if by_channel:
+        heads_of_chats = heads_of_chats.where(grouped.c.channel == bindparam("c_channel"))
+    head = t.alias("head")
+    ready = case(
+        (head.c.claimed_until > head.c.available_at, head.c.claimed_until),
+        else_=head.c.available_at,
+    )
+    return select(func.min(ready).label("due")).where(
+        head.c.id.in_(heads_of_chats.group_by(grouped.c.conversation_id))
+    )
+
+
+_NEXT_DUE = Prepared(_next_due_statement(by_channel=False))
+_NEXT_DUE_CHANNEL = Prepared(_next_due_statement(by_channel=True))
 _CLAIM = Prepared(lambda dialect: _claim_statement(dialect, by_channel=False))
 _CLAIM_CHANNEL = Prepared(lambda dialect: _claim_statement(dialect, by_channel=True))
 # Row `k_id` is still being sent under the lease (`k_until`) that `claim` gave it: whoever
@@ -349,14 +370,9 @@ class SqlOutbox(Repository):
         """When the first chat (of `channels`, if given) can be claimed: its oldest unsent row
         is due and not leased. Rows waiting behind another row do not count, so a worker whose
         chats are all held back by a retry sleeps until that retry instead of spinning."""
-        heads = select(func.min(t.c.id)).where(_unsent(t))
-        if channels is not None:
-            heads = heads.where(t.c.channel.in_(channels))
-        head = t.alias("head")
-        ready = case(
-            (head.c.claimed_until > head.c.available_at, head.c.claimed_until),
-            else_=head.c.available_at,
-        )
-        stmt = select(func.min(ready)).where(head.c.id.in_(heads.group_by(t.c.conversation_id)))
-        due: datetime | None = (await self.conn.execute(stmt)).scalar_one_or_none()
-        return due
+        if channels is None:
+            found = [await self.conn.fetch(_NEXT_DUE, {})]
+        else:
+            found = [await self.conn.fetch(_NEXT_DUE_CHANNEL, {"c_channel": c}) for c in channels]
+        dues = [rows[0]["due"] for rows in found if rows and rows[0]["due"] is not None]
+        return min(dues, default=None)
