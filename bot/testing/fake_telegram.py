@@ -24,6 +24,8 @@ from aiohttp import web
 DEFAULT_TOKEN = "123456:TEST-fake-token_abcdefghijklmnopqrstuvw"  # noqa: S105 - a fake
 BOT_ID = 123456
 BOT_USERNAME = "quita_test_bot"
+# Where a fake in another process takes updates to queue: a JSON list, answered with their ids.
+UPDATES_PATH = "/fake/updates"
 
 # Form fields PTB JSON-encodes; every other field is a plain string.
 _JSON_FIELDS = frozenset(
@@ -93,6 +95,7 @@ class FakeTelegramApi:
         app = web.Application(client_max_size=20 * 1024 * 1024)
         app.router.add_post("/bot{token}/{method}", self._handle)
         app.router.add_get("/bot{token}/{method}", self._handle)
+        app.router.add_post(UPDATES_PATH, self._push_posted)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -204,6 +207,15 @@ class FakeTelegramApi:
     ) -> list[ApiCall]:
         await self.wait_for(lambda: len(self.calls_to(method, **match)) >= n, timeout)
         return self.calls_to(method, **match)
+
+    async def _push_posted(self, request: web.Request) -> web.Response:
+        try:
+            updates = await request.json()
+        except ValueError:
+            return web.json_response({"error": "the body must be JSON"}, status=400)
+        if not isinstance(updates, list) or not all(isinstance(u, dict) for u in updates):
+            return web.json_response({"error": "expected a list of updates"}, status=400)
+        return web.json_response(await self.push_many(updates))
 
     # -- the API ---------------------------------------------------------------------------
 
