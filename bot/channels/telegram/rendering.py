@@ -6,6 +6,7 @@ checked and tested without a network.
 
 from __future__ import annotations
 
+import functools
 import html
 from collections.abc import Sequence
 
@@ -56,6 +57,13 @@ def inline_keyboard(buttons: Sequence[Button]) -> InlineKeyboardMarkup | None:
                 f"button id {button.id!r} is longer than Telegram's "
                 f"{CALLBACK_DATA_LIMIT}-byte callback_data limit"
             )
+    return _keyboard(tuple(buttons))
+
+
+@functools.lru_cache(maxsize=1024)
+def _keyboard(buttons: tuple[Button, ...]) -> InlineKeyboardMarkup:
+    """Built once per set of buttons: a dialog offers the same few choices again and again,
+    and PTB's objects cost ~20 µs to build. They are immutable, so sharing one is safe."""
     keys = [InlineKeyboardButton(text=b.title, callback_data=b.id) for b in buttons]
     per_row = 2 if all(len(b.title) <= SHORT_LABEL for b in buttons) else 1
     rows = [keys[i : i + per_row] for i in range(0, len(keys), per_row)]
