@@ -64,6 +64,22 @@ async def test_the_same_inbound_twice_concurrently_is_stored_and_answered_once(
     assert sum("Total atualizado" in r.text for r in rows) == 1
 
 
+async def test_the_full_cpf_links_and_verifies_the_contact_in_the_same_commit(
+    service: ConversationService, db: Database
+) -> None:
+    await service.handle(inbound(StartRequested(), "start"))
+    await service.handle(inbound(TextReceived("529.982.247-25"), "cpf"))
+
+    async with db.transaction(write=False) as tx:
+        contact = await tx.contacts.by_address(KEY.channel.value, KEY.address)
+        marcos = await tx.debtors.by_cpf("52998224725")
+    assert contact is not None
+    assert marcos is not None
+    assert contact.debtor_id == marcos.id
+    assert contact.verified_at == NOW
+    assert contact.failed_attempts == 0
+
+
 async def test_ten_messages_at_once_are_handled_and_answered_in_order(
     service: ConversationService, db: Database, tmp_path: Path
 ) -> None:

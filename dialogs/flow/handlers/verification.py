@@ -171,13 +171,15 @@ def cpf_looked_up(turn: Turn) -> Transition:
     if event.debtor is None:
         return _failed(turn, (say(m.VERIFY_ASK_CPF),))
     context = turn.context.with_debtor(event.debtor)
-    link = LinkDebtor(event.debtor.debtor_id)
     questions = questions_for(event.debtor, turn.policy, knows_full_cpf=True)
     if not questions:
-        return _verified(turn, context, link)
+        return _verified(turn, context)  # MarkVerified links the contact too
     context = replace(context, questions=questions)
     return turn.go(
-        State.VERIFYING, link, views.verification_question(questions[0]), context=context
+        State.VERIFYING,
+        LinkDebtor(event.debtor.debtor_id),
+        views.verification_question(questions[0]),
+        context=context,
     )
 
 

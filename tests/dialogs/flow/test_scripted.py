@@ -27,8 +27,9 @@ def test_greeting_cpf_balance_six_installments_pix_confirmed() -> None:
 
     balance = joined(chat.text("529.982.247-25"))
     assert chat.of_type(LookupDebtor) == [LookupDebtor(MARCOS_CPF)]
-    assert chat.of_type(LinkDebtor) == [LinkDebtor(7)]
+    # The full CPF verifies at once: one action links and verifies the contact.
     assert chat.of_type(MarkVerified) == [MarkVerified(7)]
+    assert chat.of_type(LinkDebtor) == []
     assert 'Notebook 15" — venceu em 05/09/2026 (81 dias)' in balance
     assert "Valor original R$ 2.400,00" in balance
     assert "multa (2%) R$ 48,00" in balance
