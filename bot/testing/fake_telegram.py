@@ -76,8 +76,6 @@ class FakeTelegramApi:
 
     token: str = DEFAULT_TOKEN
     calls: list[ApiCall] = field(default_factory=list)
-    # Called with every recorded call, as it happens (the bench times replies this way).
-    observers: list[Callable[[ApiCall], None]] = field(default_factory=list)
     webhook: dict[str, Any] = field(default_factory=dict)
     _updates: list[dict[str, Any]] = field(default_factory=list)
     _calls_by_chat: dict[int, list[ApiCall]] = field(default_factory=dict)
@@ -272,8 +270,6 @@ class FakeTelegramApi:
             if isinstance(chat_id, int):
                 self._calls_by_chat.setdefault(chat_id, []).append(call)
             self._changed.notify_all()
-        for observer in self.observers:
-            observer(call)
 
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         """Long poll: confirm everything below `offset`, then wait up to `timeout` for more."""

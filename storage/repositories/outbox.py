@@ -59,6 +59,16 @@ def _claimable(table: FromClause) -> ColumnElement[bool]:
     )
 
 
+def _chat_heads(*, by_channel: bool) -> Select[tuple[int]]:
+    """Each chat's oldest unsent row id (of channel `c_channel` when `by_channel`), read from
+    the partial index of unsent rows."""
+    grouped = t.alias("grouped")
+    heads = select(func.min(grouped.c.id)).where(_unsent(grouped))
+    if by_channel:
+        heads = heads.where(grouped.c.channel == bindparam("c_channel"))
+    return heads.group_by(grouped.c.conversation_id)
+
+
 def _claim_statement(dialect: str, *, by_channel: bool) -> Update:
     """Lease runs of due rows: per chat (oldest head first), its unsent rows from the head on,
     at most `c_per_chat` of them and none from the first one that is not due or is leased;
@@ -67,10 +77,6 @@ def _claim_statement(dialect: str, *, by_channel: bool) -> Update:
     PostgreSQL locks the heads with SKIP LOCKED: a chat belongs to the claimer that holds its
     head, so two claimers never split one chat's run."""
     now = bindparam("c_now", type_=t.c.available_at.type)
-    grouped = t.alias("grouped")
-    heads_of_chats = select(func.min(grouped.c.id)).where(_unsent(grouped))
-    if by_channel:
-        heads_of_chats = heads_of_chats.where(grouped.c.channel == bindparam("c_channel"))
     head = t.alias("head")
     ahead = t.alias("ahead")
     waits = or_(ahead.c.available_at > now, ahead.c.claimed_until > now)
@@ -92,7 +98,7 @@ def _claim_statement(dialect: str, *, by_channel: bool) -> Update:
     ).scalar_subquery()
     heads = (
         select(head.c.id, head.c.channel, head.c.conversation_id, run_end.label("run_end"))
-        .where(head.c.id.in_(heads_of_chats.group_by(grouped.c.conversation_id)), _claimable(head))
+        .where(head.c.id.in_(_chat_heads(by_channel=by_channel)), _claimable(head))
         .order_by(head.c.id)
         .limit(bindparam("c_chats", type_=Integer))
     )
@@ -174,17 +180,13 @@ _MARK_SENT = Prepared(
 
 def _next_due_statement(*, by_channel: bool) -> Select[tuple[datetime | None]]:
     """The earliest time a chat's head (its oldest unsent row) is due and not leased."""
-    grouped = t.alias("grouped")
-    heads_of_chats = select(func.min(grouped.c.id)).where(_unsent(grouped))
-    if by_channel:
-        heads_of_chats = heads_of_chats.where(grouped.c.channel == bindparam("c_channel"))
     head = t.alias("head")
     ready = case(
         (head.c.claimed_until > head.c.available_at, head.c.claimed_until),
         else_=head.c.available_at,
     )
     return select(func.min(ready).label("due")).where(
-        head.c.id.in_(heads_of_chats.group_by(grouped.c.conversation_id))
+        head.c.id.in_(_chat_heads(by_channel=by_channel))
     )
 
 
