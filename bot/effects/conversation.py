@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from bot.effects.base import EffectContext, handles
 from bot.invites import hash_token
 from bot.rendering import render_reply
@@ -18,6 +16,7 @@ from dialogs.flow.actions import (
     SetOptOut,
 )
 from dialogs.flow.events import DebtorLookedUp, Event, InviteResolved
+from dialogs.frozen import evolve
 
 
 @handles(Reply)
@@ -43,7 +42,7 @@ async def resolve_invite(action: ResolveInvite, fx: EffectContext) -> Event | No
 @handles(LinkDebtor)
 async def link_debtor(action: LinkDebtor, fx: EffectContext) -> Event | None:
     conv = fx.conversation
-    fx.conversation = replace(conv, debtor_id=action.debtor_id)
+    fx.conversation = evolve(conv, debtor_id=action.debtor_id)
     if conv.contact_id is not None:
         await fx.tx.contacts.link(conv.contact_id, action.debtor_id)
     return None
@@ -52,7 +51,7 @@ async def link_debtor(action: LinkDebtor, fx: EffectContext) -> Event | None:
 @handles(MarkVerified)
 async def mark_verified(action: MarkVerified, fx: EffectContext) -> Event | None:
     conv = fx.conversation
-    fx.conversation = replace(conv, debtor_id=action.debtor_id)
+    fx.conversation = evolve(conv, debtor_id=action.debtor_id)
     if conv.contact_id is not None:
         await fx.tx.contacts.mark_verified(conv.contact_id, action.debtor_id, fx.now)
     return None

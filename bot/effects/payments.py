@@ -8,8 +8,6 @@ agreement; send the agreement's receipt.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from bot.channels.base import OutboundMessage
 from bot.effects.base import EffectContext, handles
 from bot.effects.intake import IntakeContext, ingests
@@ -25,6 +23,7 @@ from bot.payments.ledger import (
 from bot.payments.receipt import agreement_summary, receipt_text
 from dialogs.flow.actions import SendAgreementSummary, WatchInstallments
 from dialogs.flow.events import Event, PaymentConfirmed, ReminderDue
+from dialogs.frozen import evolve
 from storage import NewJob
 
 
@@ -34,7 +33,7 @@ async def ingest_payment(event: PaymentConfirmed, ix: IntakeContext) -> Event | 
     outcome = await apply_payment(ix.tx, event, ix.now)
     if outcome is None:
         return None
-    return replace(event, matches_installment=outcome.matches)
+    return evolve(event, matches_installment=outcome.matches)
 
 
 @ingests(ReminderDue)

@@ -4,7 +4,6 @@ carrying the policy's WhatsApp template so the sender can use it outside the 24 
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 
 from bot.channels.base import ChannelName
 from bot.channels.whatsapp.templates import TemplateParamsError, fill_template
@@ -13,6 +12,7 @@ from bot.i18n import format_param
 from bot.rendering import render_reply
 from dialogs.flow.actions import Reply, SendReminder
 from dialogs.flow.events import Event
+from dialogs.frozen import evolve
 
 log = logging.getLogger(__name__)
 
@@ -20,14 +20,14 @@ log = logging.getLogger(__name__)
 @handles(SendReminder)
 async def send_reminder(action: SendReminder, fx: EffectContext) -> Event | None:
     locale = fx.context.locale
-    message = replace(render_reply(Reply(action.message, action.choices), locale), proactive=True)
+    message = evolve(render_reply(Reply(action.message, action.choices), locale), proactive=True)
     template = fx.policy.template(action.template) if action.template else None
     if template is not None and fx.conversation.channel == ChannelName.WHATSAPP.value:
         values = {
             name: format_param(value, locale) for name, value in action.message.params.items()
         }
         try:
-            message = replace(message, template=fill_template(template, values))
+            message = evolve(message, template=fill_template(template, values))
         except TemplateParamsError:
             log.warning("template %s: a parameter is missing; sending text only", template.key)
     fx.say(message)

@@ -10,13 +10,12 @@ Inside the window everything goes out free-form. The send-time guard (Meta's 131
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from bot.channels.base import ChannelName
 from bot.channels.whatsapp.reengage import OUTSIDE_WINDOW, reengagement
 from bot.channels.whatsapp.templates import for_closed_window, for_open_window
 from bot.channels.whatsapp.window import window_open
 from bot.effects.base import EffectContext, Outgoing, guards_outbound
+from dialogs.frozen import evolve
 
 
 @guards_outbound
@@ -25,18 +24,18 @@ async def fit_whatsapp_window(fx: EffectContext, planned: list[Outgoing]) -> lis
     if conversation.channel != ChannelName.WHATSAPP.value or not planned:
         return planned
     if window_open(conversation.last_inbound_at, fx.now):
-        return [replace(item, message=for_open_window(item.message)) for item in planned]
+        return [evolve(item, message=for_open_window(item.message)) for item in planned]
     templates = [for_closed_window(item.message) for item in planned]
     if all(template is not None for template in templates):
         return [
-            replace(item, message=template)
+            evolve(item, message=template)
             for item, template in zip(planned, templates, strict=True)
             if template is not None
         ]
     invitation, note = await reengagement(fx.tx, conversation, fx.policy, fx.now)
     reason = f"{OUTSIDE_WINDOW}; {note}"
     fitted = [
-        replace(item, refused=reason) if template is None else replace(item, message=template)
+        evolve(item, refused=reason) if template is None else evolve(item, message=template)
         for item, template in zip(planned, templates, strict=True)
     ]
     return fitted if invitation is None else [*fitted, Outgoing(invitation, "bot")]

@@ -1,8 +1,7 @@
 """What the conversation remembers between events, stored as JSON in `conversation.context`.
 
-A frozen dataclass so that every step returns a new value (`dataclasses.replace`, or
-`dialogs.frozen.evolve` on the paths every event takes) and a test can compare contexts;
-pydantic only does the JSON round trip.
+A frozen dataclass so that every step returns a new value (`dialogs.frozen.evolve`) and a
+test can compare contexts; pydantic only does the JSON round trip.
 """
 
 from __future__ import annotations

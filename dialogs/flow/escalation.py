@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 from typing import Final
 
@@ -12,6 +11,7 @@ from dialogs.flow.deal import grand_total, open_debts
 from dialogs.flow.states import State
 from dialogs.flow.turn import Transition, Turn
 from dialogs.flow.views import say
+from dialogs.frozen import evolve
 
 HUMAN_REQUESTED: Final = "human_requested"
 NOT_UNDERSTOOD: Final = "not_understood"
@@ -71,7 +71,7 @@ def escalate(
             ref=reason,
         )
     )
-    calm = replace(
+    calm = evolve(
         context,
         not_understood_count=0,
         offer_revisits=0,

@@ -8,7 +8,6 @@ in the creditor's time zone.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 
 from dialogs.flow.context import Context
@@ -17,6 +16,7 @@ from dialogs.flow.states import State
 from dialogs.flow.table import FlowDefinitionError, lookup
 from dialogs.flow.triggers import classify
 from dialogs.flow.turn import Transition, Turn
+from dialogs.frozen import evolve
 from dialogs.negotiation.policy import Policy
 
 __all__ = ["Transition", "step"]
@@ -55,5 +55,5 @@ def step(state: State, context: Context, event: Event, policy: Policy, now: date
         and result.context.not_understood_count == context.not_understood_count
     ):
         # The handler understood this message: the "consecutive misses" count starts over.
-        result = replace(result, context=replace(result.context, not_understood_count=0))
+        result = evolve(result, context=evolve(result.context, not_understood_count=0))
     return result

@@ -7,7 +7,6 @@ debtor confirms exactly as with a plan they picked themselves.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 
 from dialogs import messages as m
@@ -17,6 +16,7 @@ from dialogs.flow.events import AgentProposedPlan, ReminderDue
 from dialogs.flow.states import State
 from dialogs.flow.turn import Transition, Turn
 from dialogs.flow.views import say
+from dialogs.frozen import evolve
 from dialogs.negotiation.policy import Policy
 
 
@@ -25,7 +25,7 @@ def proposed_plan(turn: Turn) -> Transition:
     assert isinstance(event, AgentProposedPlan)
     if not turn.context.verified:
         return turn.stay()  # nothing about money before verification, whoever asks
-    context = replace(
+    context = evolve(
         turn.context,
         plan=event.plan,
         proposed_plan=None,
@@ -40,7 +40,7 @@ def proposed_plan(turn: Turn) -> Transition:
     if channel is None and guards.single_payment_channel(turn.policy):
         channel = turn.policy.channels.payment[0]
     if channel is not None and guards.channel_enabled(channel, turn.policy):
-        context = replace(context, payment_channel=channel)
+        context = evolve(context, payment_channel=channel)
         return turn.go(
             State.CONFIRMING_AGREEMENT, intro, views.summary(event.plan, channel), context=context
         )
@@ -68,5 +68,5 @@ def escalation_wait(turn: Turn) -> Transition:
         else (m.AGENT_WAIT_AFTER_HOURS)
     )
     return turn.stay(
-        say(message, hours=hours), context=replace(turn.context, agent_notice_sent=True)
+        say(message, hours=hours), context=evolve(turn.context, agent_notice_sent=True)
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 
 from dialogs import messages as m
@@ -23,6 +22,7 @@ from dialogs.flow.snapshots import AgreementSnapshot
 from dialogs.flow.states import State
 from dialogs.flow.turn import Transition, Turn
 from dialogs.flow.views import say
+from dialogs.frozen import evolve
 
 _CHANNEL_TRIGGER_PREFIX = "channel_"
 
@@ -59,7 +59,7 @@ def change_channel(turn: Turn) -> Transition:
     agreement = turn.context.active_agreement
     if agreement is None or not guards.channel_enabled(channel, turn.policy):
         return turn.go(State.AGREEMENT_ACTIVE, views.agreement_menu())
-    context = replace(turn.context, payment_channel=channel)
+    context = evolve(turn.context, payment_channel=channel)
     return turn.go(
         State.AGREEMENT_ACTIVE,
         ChangePaymentChannel(agreement.agreement_id, channel),
@@ -96,14 +96,14 @@ def payment_confirmed(turn: Turn) -> Transition:
         if agreement is not None
         else ()
     )
-    context = replace(turn.context, agreement_id=event.agreement_id)
+    context = evolve(turn.context, agreement_id=event.agreement_id)
     if agreement is not None and not remaining:
         name = context.debtor.first_name if context.debtor is not None else ""
         actions: list[Action] = [say(m.PAYMENT_COMPLETED, name=name)]
         if turn.policy.creditor.lists_debtors:
             actions.append(say(m.PAYMENT_COMPLETED_LISTING, creditor=turn.policy.creditor.name))
         actions.append(CloseConversation())
-        return turn.go(State.CLOSED, *actions, context=replace(context, agreement_id=None))
+        return turn.go(State.CLOSED, *actions, context=evolve(context, agreement_id=None))
     target = turn.state if turn.state is State.AWAITING_AGENT else State.AGREEMENT_ACTIVE
     if not remaining:
         return turn.go(target, context=context)
@@ -198,7 +198,7 @@ def installment_check(turn: Turn) -> Transition:
         Message(m.AGREEMENT_BROKEN_PAID if paid else m.AGREEMENT_BROKEN, params),
         RENEGOTIATION_CHOICES,
     )
-    context = replace(
+    context = evolve(
         turn.context,
         agreement_id=None,
         plan=None,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from dialogs import messages as m
 from dialogs.flow import escalation, guards, views
 from dialogs.flow.actions import SetOptOut
@@ -11,6 +9,7 @@ from dialogs.flow.events import AgentClaimed, AgentReleased, OptOutSignal
 from dialogs.flow.states import State
 from dialogs.flow.turn import Transition, Turn
 from dialogs.flow.views import say
+from dialogs.frozen import evolve
 
 
 def reprompt(turn: Turn) -> Transition:
@@ -33,9 +32,9 @@ def media(turn: Turn) -> Transition:
 
 def not_understood(turn: Turn) -> Transition:
     """Rephrase hint and the state's buttons; a person after too many misses in a row."""
-    context = replace(turn.context, not_understood_count=turn.context.not_understood_count + 1)
+    context = evolve(turn.context, not_understood_count=turn.context.not_understood_count + 1)
     if guards.too_many_not_understood(context, turn.policy):
-        return escalation.escalate(replace(turn, context=context), escalation.NOT_UNDERSTOOD)
+        return escalation.escalate(evolve(turn, context=context), escalation.NOT_UNDERSTOOD)
     return turn.stay(
         say(m.NOT_UNDERSTOOD),
         *views.prompt(turn.state, context, turn.policy, turn.today),
@@ -44,14 +43,14 @@ def not_understood(turn: Turn) -> Transition:
 
 
 def opt_out(turn: Turn) -> Transition:
-    context = replace(turn.context, opted_out=True)
+    context = evolve(turn.context, opted_out=True)
     return turn.stay(SetOptOut(True), say(m.OPT_OUT_CONFIRMED), context=context)
 
 
 def opt_out_signal(turn: Turn) -> Transition:
     assert isinstance(turn.event, OptOutSignal)
     wanted = turn.event.opted_out
-    context = replace(turn.context, opted_out=wanted)
+    context = evolve(turn.context, opted_out=wanted)
     if wanted:
         return turn.stay(SetOptOut(True), say(m.OPT_OUT_CONFIRMED), context=context)
     return turn.stay(SetOptOut(False), context=context)
@@ -65,7 +64,7 @@ def abuse(turn: Turn) -> Transition:
     """Answer calmly once; hand over to a person if it happens again."""
     if guards.already_abusive(turn.context):
         return escalation.escalate(turn, escalation.ABUSE)
-    context = replace(turn.context, abuse_count=turn.context.abuse_count + 1)
+    context = evolve(turn.context, abuse_count=turn.context.abuse_count + 1)
     return turn.stay(
         say(m.ABUSE_CALM),
         *views.prompt(turn.state, context, turn.policy, turn.today),
@@ -77,7 +76,7 @@ def waiting_for_agent(turn: Turn) -> Transition:
     """While queued, the debtor hears once that a person will answer; then silence."""
     if turn.context.agent_notice_sent:
         return turn.stay()
-    return turn.stay(say(m.AGENT_WAITING), context=replace(turn.context, agent_notice_sent=True))
+    return turn.stay(say(m.AGENT_WAITING), context=evolve(turn.context, agent_notice_sent=True))
 
 
 def agent_claimed(turn: Turn) -> Transition:
@@ -85,7 +84,7 @@ def agent_claimed(turn: Turn) -> Transition:
     return turn.go(
         State.AWAITING_AGENT,
         say(m.AGENT_CLAIMED),
-        context=replace(turn.context, agent_notice_sent=True),
+        context=evolve(turn.context, agent_notice_sent=True),
     )
 
 
@@ -100,7 +99,7 @@ def agent_released(turn: Turn) -> Transition:
         target = State.NEW
     if target is State.AWAITING_AGENT:
         target = State.BALANCE if turn.context.verified else State.NEW
-    context = replace(
+    context = evolve(
         turn.context,
         not_understood_count=0,
         offer_revisits=0,
@@ -111,7 +110,7 @@ def agent_released(turn: Turn) -> Transition:
 
 
 def agent_closed(turn: Turn) -> Transition:
-    return turn.go(State.CLOSED, context=replace(turn.context, agent_notice_sent=False))
+    return turn.go(State.CLOSED, context=evolve(turn.context, agent_notice_sent=False))
 
 
 VERIFIED_ONLY = frozenset(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from dialogs import messages as m
 from dialogs.flow import escalation, guards
 from dialogs.flow.actions import RecordDispute
@@ -12,6 +10,7 @@ from dialogs.flow.handlers.common import not_understood
 from dialogs.flow.states import State
 from dialogs.flow.turn import Transition, Turn
 from dialogs.flow.views import say
+from dialogs.frozen import evolve
 
 KIND_BY_TRIGGER = {
     "dispute": escalation.DISPUTE,
@@ -21,9 +20,9 @@ KIND_BY_TRIGGER = {
 
 
 def _record(turn: Turn, kind: str, description: str) -> Transition:
-    context = replace(turn.context, dispute_kind=None, last_question="")
+    context = evolve(turn.context, dispute_kind=None, last_question="")
     return escalation.escalate(
-        replace(turn, context=context),
+        evolve(turn, context=context),
         kind,
         RecordDispute(kind=kind, description=description),
     )
@@ -34,7 +33,7 @@ def start_dispute(turn: Turn) -> Transition:
     kind = KIND_BY_TRIGGER[turn.trigger]
     if isinstance(turn.event, TextReceived) and guards.describes_enough(turn.text):
         return _record(turn, kind, turn.text.strip())
-    context = replace(turn.context, dispute_kind=kind)
+    context = evolve(turn.context, dispute_kind=kind)
     return turn.go(State.COLLECTING_DISPUTE, say(m.DISPUTE_ASK[kind]), context=context)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from decimal import Decimal
 
 from dialogs import messages as m
@@ -19,6 +18,7 @@ from dialogs.flow.handlers.common import not_understood
 from dialogs.flow.states import State
 from dialogs.flow.turn import Transition, Turn
 from dialogs.flow.views import ASK_AMOUNT, say
+from dialogs.frozen import evolve
 from dialogs.money import to_cents
 from dialogs.negotiation.offers import nearest_plan
 
@@ -26,7 +26,7 @@ _CHANNEL_TRIGGER_PREFIX = "channel_"
 
 
 def show_balance(turn: Turn) -> Transition:
-    context = replace(turn.context, last_question="")
+    context = evolve(turn.context, last_question="")
     return turn.go(State.BALANCE, *views.balance(context, turn.policy, turn.today), context=context)
 
 
@@ -38,7 +38,7 @@ def _towards_channel(turn: Turn, context: Context, *prefix: Action) -> Transitio
     """After a plan is chosen: ask the channel, or go straight to the summary if only one."""
     if guards.single_payment_channel(turn.policy):
         channel = turn.policy.channels.payment[0]
-        context = replace(context, payment_channel=channel)
+        context = evolve(context, payment_channel=channel)
         assert context.plan is not None
         return turn.go(
             State.CONFIRMING_AGREEMENT,
@@ -56,7 +56,7 @@ def offer_cash(turn: Turn) -> Transition:
     if not debts:
         return _nothing_open(turn)
     plan = deal.chosen_cash(deal.cash(debts, turn.policy, turn.today))
-    context = replace(turn.context, plan=plan, last_question="")
+    context = evolve(turn.context, plan=plan, last_question="")
     return _towards_channel(turn, context, views.cash_offer_text(context, turn.policy, turn.today))
 
 
@@ -66,7 +66,7 @@ def offer_plans(turn: Turn) -> Transition:
         return _nothing_open(turn)
     if guards.offers_stalled(turn.context, turn.policy):
         return escalation.escalate(turn, escalation.OFFER_STALLED)
-    context = replace(
+    context = evolve(
         turn.context,
         offer_revisits=turn.context.offer_revisits + 1,
         last_question="",
@@ -86,7 +86,7 @@ def installments(turn: Turn) -> Transition:
 
 
 def _pick(turn: Turn, plan: ChosenPlan) -> Transition:
-    context = replace(turn.context, plan=plan, proposed_plan=None, last_question="")
+    context = evolve(turn.context, plan=plan, proposed_plan=None, last_question="")
     return _towards_channel(turn, context)
 
 
@@ -104,7 +104,7 @@ def pick_plan(turn: Turn) -> Transition:
 
 def ask_amount(turn: Turn) -> Transition:
     """[Outro valor]: ask how much per month or in how many installments."""
-    context = replace(turn.context, last_question=ASK_AMOUNT)
+    context = evolve(turn.context, last_question=ASK_AMOUNT)
     return turn.go(State.CHOOSING_PLAN, say(m.OFFER_ASK_AMOUNT), context=context)
 
 
@@ -134,7 +134,7 @@ def counter_offer(turn: Turn) -> Transition:
         plan = nearest_plan(total, turn.policy, turn.today, monthly_amount_cents=amount_cents)
     if plan is None:
         return escalation.escalate(turn, escalation.COUNTER_OFFER_OUTSIDE_POLICY)
-    context = replace(
+    context = evolve(
         turn.context,
         proposed_plan=deal.chosen(plan),
         proposed_amount_cents=amount_cents,
@@ -156,7 +156,7 @@ def pick_channel(turn: Turn) -> Transition:
         return offer_plans(turn)
     if not guards.channel_enabled(channel, turn.policy):
         return turn.go(State.CHOOSING_CHANNEL, views.channel_question(turn.policy))
-    context = replace(turn.context, payment_channel=channel)
+    context = evolve(turn.context, payment_channel=channel)
     return turn.go(
         State.CONFIRMING_AGREEMENT, views.summary(turn.context.plan, channel), context=context
     )
@@ -178,7 +178,7 @@ def confirm_agreement(turn: Turn) -> Transition:
         discount_cents=plan.discount_cents,
     )
     closed = say(m.AGREEMENT_CLOSED, amount=Money(first.amount_cents), due_date=first.due_date)
-    context = replace(context, offer_revisits=0, agreement_id=None, proposed_plan=None)
+    context = evolve(context, offer_revisits=0, agreement_id=None, proposed_plan=None)
     return turn.go(
         State.AGREEMENT_ACTIVE,
         create,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -12,6 +11,7 @@ from dialogs.flow.actions import RecordPromise, ScheduleJob
 from dialogs.flow.states import State
 from dialogs.flow.turn import Transition, Turn
 from dialogs.flow.views import say
+from dialogs.frozen import evolve
 from dialogs.money import to_cents
 
 REMINDER_TIME = time(9)  # local time on the promised day; the scheduler still applies windows
@@ -28,7 +28,7 @@ def _record(turn: Turn, day: date) -> Transition:
     followup_day = day + timedelta(days=turn.policy.cadence.promise_followup_days)
     debtor_id = context.debtor.debtor_id
     back = State.AGREEMENT_ACTIVE if guards.has_active_agreement(context) else State.BALANCE
-    context = replace(context, promised_date=None, last_question="")
+    context = evolve(context, promised_date=None, last_question="")
     return turn.go(
         back,
         RecordPromise(due=day, amount_cents=amount_cents),
@@ -54,13 +54,13 @@ def _evaluate(turn: Turn, day: date) -> Transition:
     if guards.promise_within_limit(day, turn.today, turn.policy):
         return _record(turn, day)
     if guards.promise_beyond_limit(day, turn.today, turn.policy):
-        context = replace(turn.context, promised_date=limit)
+        context = evolve(turn.context, promised_date=limit)
         return turn.go(
             State.PROMISING,
             views.promise_question(context, turn.policy, turn.today),
             context=context,
         )
-    context = replace(turn.context, promised_date=None)
+    context = evolve(turn.context, promised_date=None)
     return turn.go(State.PROMISING, say(m.PROMISE_DATE_INVALID, max_date=limit), context=context)
 
 
@@ -69,7 +69,7 @@ def promise(turn: Turn) -> Transition:
     day = turn.entities.get("date")
     if isinstance(day, date):
         return _evaluate(turn, day)
-    context = replace(turn.context, promised_date=None)
+    context = evolve(turn.context, promised_date=None)
     return turn.go(
         State.PROMISING, views.promise_question(context, turn.policy, turn.today), context=context
     )
@@ -83,15 +83,15 @@ def promise_answer(turn: Turn) -> Transition:
     if turn.trigger == "affirm" and turn.context.promised_date is not None:
         return _record(turn, turn.context.promised_date)
     if turn.trigger in ("deny", "other_date"):
-        context = replace(turn.context, promised_date=None)
+        context = evolve(turn.context, promised_date=None)
         return turn.stay(views.promise_question(context, turn.policy, turn.today), context=context)
     return _date_not_understood(turn)
 
 
 def _date_not_understood(turn: Turn) -> Transition:
     """Say which dates work; like any miss, too many in a row go to a person."""
-    context = replace(turn.context, not_understood_count=turn.context.not_understood_count + 1)
+    context = evolve(turn.context, not_understood_count=turn.context.not_understood_count + 1)
     if guards.too_many_not_understood(context, turn.policy):
-        return escalation.escalate(replace(turn, context=context), escalation.NOT_UNDERSTOOD)
+        return escalation.escalate(evolve(turn, context=context), escalation.NOT_UNDERSTOOD)
     limit = views.promise_limit(turn.policy, turn.today)
     return turn.stay(say(m.PROMISE_DATE_INVALID, max_date=limit), context=context)

@@ -9,7 +9,6 @@ a person, who can weigh a new date against the agreement.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 
 from dialogs import messages as m
@@ -27,6 +26,7 @@ from dialogs.flow.reminders import (
 )
 from dialogs.flow.states import State
 from dialogs.flow.turn import Transition, Turn
+from dialogs.frozen import evolve
 
 SECOND_COPY = (views.choice("second_copy", m.CHOICE_SECOND_COPY),)
 SEE_BALANCE = (views.choice("ask_balance", m.CHOICE_ASK_BALANCE),)
@@ -114,7 +114,7 @@ def _installment(turn: Turn, event: ReminderDue) -> Transition:
     if step.offset_days == 0 and turn.today < installment.due_date:
         message_id = m.REMINDER_BEFORE_DUE  # the due day is closed (holiday): sent the day before
     reminder = _send(message_id, params, step.template, *SECOND_COPY)
-    context = replace(turn.context, agreement_id=agreement.agreement_id if agreement else None)
+    context = evolve(turn.context, agreement_id=agreement.agreement_id if agreement else None)
     if turn.state in (State.BALANCE, State.AGREEMENT_ACTIVE, State.CLOSED, State.NEW):
         return turn.go(State.AGREEMENT_ACTIVE, reminder, context=context)
     return turn.stay(reminder, context=context)
@@ -154,4 +154,4 @@ def _promise_missed(turn: Turn, event: ReminderDue) -> Transition:
         notice = _send(m.REMINDER_PROMISE_MISSED, params, PROMISE_FOLLOWUP_TEMPLATE)
         return escalation.escalate(turn, escalation.MISSED_PROMISE, notice, date=day)
     offer = _send(m.REMINDER_PROMISE_MISSED, params, PROMISE_FOLLOWUP_TEMPLATE, *RENEGOTIATE)
-    return turn.go(State.BALANCE, offer, context=replace(turn.context, promised_date=None))
+    return turn.go(State.BALANCE, offer, context=evolve(turn.context, promised_date=None))

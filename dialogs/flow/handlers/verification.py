@@ -7,7 +7,6 @@ whether someone owes anything; after `max_attempts` failures the contact is lock
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from datetime import date, timedelta
 
 from dialogs import messages as m
@@ -28,6 +27,7 @@ from dialogs.flow.snapshots import DebtorSnapshot
 from dialogs.flow.states import State
 from dialogs.flow.turn import Transition, Turn
 from dialogs.flow.views import BIRTH_DATE, CPF_PREFIX, say
+from dialogs.frozen import evolve
 from dialogs.negotiation.policy import Policy
 
 _CPF_IN_TEXT = re.compile(r"\d{3}\.?\d{3}\.?\d{3}[-.\s]?\d{2}")
@@ -64,7 +64,7 @@ def _after_verified(turn: Turn, context: Context, *before: Action) -> Transition
 def _verified(turn: Turn, context: Context, *before: Action) -> Transition:
     assert context.debtor is not None
     debtor_id = context.debtor.debtor_id
-    context = replace(
+    context = evolve(
         context, verified_debtor_id=debtor_id, questions=(), failed_attempts=0, locked_until=None
     )
     return _after_verified(turn, context, *before, MarkVerified(debtor_id))
@@ -73,7 +73,7 @@ def _verified(turn: Turn, context: Context, *before: Action) -> Transition:
 def _ask_questions(turn: Turn, context: Context, *before: Action) -> Transition:
     assert context.debtor is not None
     questions = questions_for(context.debtor, turn.policy, knows_full_cpf=False)
-    context = replace(context, questions=questions)
+    context = evolve(context, questions=questions)
     return turn.go(
         State.VERIFYING, *before, views.verification_question(questions[0]), context=context
     )
@@ -101,7 +101,7 @@ def restart(turn: Turn) -> Transition:
     """ "menu" or /start: back to the balance when verified, else the greeting."""
     context = turn.context
     if guards.is_verified(context):
-        return _after_verified(turn, replace(context, last_question="", plan=None))
+        return _after_verified(turn, evolve(context, last_question="", plan=None))
     return start_conversation(turn)
 
 
@@ -134,11 +134,11 @@ def invite_resolved(turn: Turn) -> Transition:
 
 def _failed(turn: Turn, retry: tuple[Action, ...]) -> Transition:
     """A wrong answer or an unknown CPF, in the same words; lock after too many."""
-    context = replace(turn.context, failed_attempts=turn.context.failed_attempts + 1)
+    context = evolve(turn.context, failed_attempts=turn.context.failed_attempts + 1)
     if guards.attempts_exhausted(context, turn.policy):
         minutes = turn.policy.verification.lock_minutes
         until = turn.now + timedelta(minutes=minutes)
-        context = replace(context, locked_until=until, failed_attempts=0, questions=())
+        context = evolve(context, locked_until=until, failed_attempts=0, questions=())
         return turn.go(
             State.LOCKED, LockContact(until), say(m.VERIFY_LOCKED, minutes=minutes), context=context
         )
@@ -174,7 +174,7 @@ def cpf_looked_up(turn: Turn) -> Transition:
     questions = questions_for(event.debtor, turn.policy, knows_full_cpf=True)
     if not questions:
         return _verified(turn, context)  # MarkVerified links the contact too
-    context = replace(context, questions=questions)
+    context = evolve(context, questions=questions)
     return turn.go(
         State.VERIFYING,
         LinkDebtor(event.debtor.debtor_id),
@@ -222,7 +222,7 @@ def verification_answer(turn: Turn) -> Transition:
     if not _answer_is_right(question, turn.text, context.debtor):
         return _failed(turn, (views.verification_question(question),))
     remaining = questions[1:]
-    context = replace(context, questions=remaining, not_understood_count=0)
+    context = evolve(context, questions=remaining, not_understood_count=0)
     if remaining:
         return turn.stay(views.verification_question(remaining[0]), context=context)
     return _verified(turn, context)
@@ -231,6 +231,6 @@ def verification_answer(turn: Turn) -> Transition:
 def locked(turn: Turn) -> Transition:
     """Neutral "try later" while locked; once the lock has passed, start over."""
     if not guards.is_locked(turn.context, turn.now):
-        context = replace(turn.context, locked_until=None, failed_attempts=0)
-        return start_conversation(replace(turn, context=context))
+        context = evolve(turn.context, locked_until=None, failed_attempts=0)
+        return start_conversation(evolve(turn, context=context))
     return turn.stay(say(m.VERIFY_STILL_LOCKED))
