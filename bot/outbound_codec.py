@@ -9,8 +9,12 @@ from typing import Any
 from bot.channels.base import Button, OutboundMessage, Template
 
 
+# One encoder for every reply: `json.dumps` with options builds a new one on each call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def dump(message: OutboundMessage) -> str:
-    return json.dumps(as_dict(message), ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(as_dict(message))
 
 
 def load(raw: str) -> OutboundMessage:
