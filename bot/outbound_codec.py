@@ -8,7 +8,6 @@ from typing import Any
 
 from bot.channels.base import Button, OutboundMessage, Template
 
-
 # One encoder for every reply: `json.dumps` with options builds a new one on each call.
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import groupby
 
-from bot.channels.base import Sender, SendError, SendErrorKind
+from bot.channels.base import Sender, SendError, SendErrorKind, WindowRefusal
 from bot.clock import Clock
 from bot.outbound_codec import load
 from bot.outbound_media import materialize
@@ -50,9 +50,10 @@ RUN_SHARE_OF_LEASE = 0.25
 rest is handed back. So a run paced by the per-chat limit ends, and what it sent is
 recorded, long before the lease could run out and let another claim send it again."""
 
-OutsideWindowHandler = Callable[[UnitOfWork, OutboxRow, datetime], Awaitable[str]]
-"""Called in the failing row's transaction when a channel says its messaging window is closed
-(WhatsApp 131047); may queue a template instead and returns a note for the failure reason."""
+OutsideWindowHandler = Callable[[UnitOfWork, WindowRefusal, datetime], Awaitable[str]]
+"""Called in the transaction that records the failure when a channel says its messaging window
+is closed (WhatsApp 131047, when sending or in a later status); may queue a template instead
+and returns a note saying what it did."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -397,7 +398,10 @@ class OutboxWorker:
         reason = f"{kind.value}: {error.reason}"
         async with self._db.transaction(write=True) as tx:
             if kind is SendErrorKind.OUTSIDE_WINDOW and row.channel in self._outside_window:
-                note = await self._outside_window[row.channel](tx, row, self._clock.now())
+                refusal = WindowRefusal(
+                    row.conversation_id, row.channel, row.address, load(row.payload)
+                )
+                note = await self._outside_window[row.channel](tx, refusal, self._clock.now())
                 reason = f"{reason}; {note}"
             if kind is SendErrorKind.UNREACHABLE:
                 await tx.contacts.mark_unreachable(

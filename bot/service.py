@@ -16,7 +16,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.channels.base import ChannelName, Inbound, OutboundMessage, Template
+from bot.channels.base import (
+    ChannelName,
+    Inbound,
+    OutboundMessage,
+    SendErrorKind,
+    Template,
+    WindowRefusal,
+)
 from bot.clock import Clock
 from bot.effects import Effects
 from bot.effects.intake import ingest
@@ -29,6 +36,8 @@ from bot.events_codec import (
 )
 from bot.locks import KeyedLocks
 from bot.notify import Notifier
+from bot.outbound_codec import from_dict
+from bot.outbox import OutsideWindowHandler
 from dialogs.documents import phone_variants
 from dialogs.flow import Context, State, initial_context, step
 from dialogs.flow.events import (
@@ -71,6 +80,7 @@ class ConversationService:
         self._notifier = notifier or Notifier()
         self._locks = KeyedLocks()
         self._on_commit: list[Callable[[], None]] = []
+        self._outside_window: dict[str, OutsideWindowHandler] = {}
 
     @property
     def notifier(self) -> Notifier:
@@ -93,6 +103,12 @@ class ConversationService:
         """Run `callback` after every commit that queued outbound messages (wakes the outbox)."""
         self._on_commit.append(callback)
 
+    def on_outside_window(self, channel: str, handler: OutsideWindowHandler) -> None:
+        """What to do when `channel` reports, after sending, that a message was refused
+        because the debtor's messaging window had closed (the outbox has its own handler for
+        a refusal at send time)."""
+        self._outside_window[channel] = handler
+
     async def accept(self, inbound: Inbound) -> None:
         """InboundSink: handle the event now; returns once it is durably committed."""
         await self.handle(inbound)
@@ -104,10 +120,27 @@ class ConversationService:
         status: str,
         at: datetime,
         error: str | None = None,
+        kind: SendErrorKind | None = None,
     ) -> None:
-        """DeliveryStatusSink: a platform told us what happened to a message we sent."""
+        """DeliveryStatusSink: a platform told us what happened to a message we sent.
+
+        A message it refused because the debtor's window had closed is handed to the channel's
+        `on_outside_window` handler (a template in its place), once: a repeated status no
+        longer changes the message."""
+        handler = self._outside_window.get(channel.value)
+        refused = kind is SendErrorKind.OUTSIDE_WINDOW and status == "failed"
         async with self._db.transaction() as tx:
-            await tx.messages.set_delivery(channel.value, channel_message_id, status, error)
+            changed = await tx.messages.set_delivery(
+                channel.value, channel_message_id, status, error
+            )
+            if not (changed and refused and handler is not None):
+                return
+            refusal = await _refusal(tx, channel, channel_message_id)
+            if refusal is None:
+                return
+            await handler(tx, refusal, self._clock.now())
+        for callback in self._on_commit:  # wake the outbox: a template may be queued
+            callback()
 
     async def handle(self, inbound: Inbound) -> HandleResult:
         async with self._locks.hold(inbound.key):
@@ -270,6 +303,20 @@ def _stored_message(inbound: Inbound, now: datetime) -> NewInbound | None:
         return None
     received_at = inbound.received_at if inbound.message_id else now
     return NewInbound(inbound.message_id, text, inbound_author(inbound.event), received_at)
+
+
+async def _refusal(
+    tx: UnitOfWork, channel: ChannelName, channel_message_id: str
+) -> WindowRefusal | None:
+    """The refused message as the outbox sent it, and where it was going."""
+    message = await tx.messages.by_channel_id(channel.value, channel_message_id)
+    if message is None:
+        return None
+    conversation = await tx.conversations.get(message.conversation_id)
+    if conversation is None:
+        return None
+    sent = from_dict(message.payload) if message.payload else OutboundMessage(text=message.text)
+    return WindowRefusal(conversation.id, channel.value, conversation.address, sent)
 
 
 def agent_message(event: AgentSays, policy: Policy) -> OutboundMessage:

@@ -41,7 +41,9 @@ def attach_whatsapp(quita: Quita) -> None:
         status_sink=quita.service,
     )
     quita.web_app.add_routes(whatsapp_routes(webhook))
-    quita.outbox.on_outside_window(ChannelName.WHATSAPP.value, OutsideWindowFallback(quita.policy))
+    fallback = OutsideWindowFallback(quita.policy)  # refused when sent, or in a later status
+    quita.outbox.on_outside_window(ChannelName.WHATSAPP.value, fallback)
+    quita.service.on_outside_window(ChannelName.WHATSAPP.value, fallback)
     sessions: list[aiohttp.ClientSession] = []
 
     async def start() -> None:

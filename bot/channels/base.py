@@ -93,6 +93,17 @@ class SendErrorKind(enum.StrEnum):
     PERMANENT = "permanent"  # bad request: record, never retry
 
 
+@dataclass(frozen=True, slots=True)
+class WindowRefusal:
+    """A message a channel would not deliver because the debtor's messaging window had closed
+    (WhatsApp 131047): refused when sent, or reported later in a `failed` status."""
+
+    conversation_id: int
+    channel: str
+    address: str
+    message: OutboundMessage
+
+
 class SendError(Exception):
     """Why a send failed and what the outbox should do about it."""
 
@@ -127,7 +138,8 @@ class DeliveryStatusSink(Protocol):
     """Where channels report what happened to a sent message (sent/delivered/read/failed).
 
     Statuses may arrive out of order; the sink never moves a message's status backwards.
-    `error` says why a `failed` message failed (platform error codes, no personal data).
+    `error` says why a `failed` message failed (platform error codes, no personal data), and
+    `kind` what that means, as for a refused send (e.g. `OUTSIDE_WINDOW`).
     """
 
     async def delivery_status(
@@ -137,4 +149,5 @@ class DeliveryStatusSink(Protocol):
         status: str,
         at: datetime,
         error: str | None = None,
+        kind: SendErrorKind | None = None,
     ) -> None: ...

@@ -177,6 +177,12 @@ class SqlMessages(Repository):
         found = (await self.conn.execute(select(t).where(t.c.id == message_id))).mappings().first()
         return None if found is None else MessageRow.from_row(found)
 
+    async def by_channel_id(self, channel: str, channel_message_id: str) -> MessageRow | None:
+        """The message a platform knows by `channel_message_id` (e.g. a status's wamid)."""
+        stmt = select(t).where(t.c.channel == channel, t.c.channel_message_id == channel_message_id)
+        found = (await self.conn.execute(stmt)).mappings().first()
+        return None if found is None else MessageRow.from_row(found)
+
     async def transcript(
         self, conversation_id: int, *, after_id: int = 0, limit: int = 1000
     ) -> list[MessageRow]:

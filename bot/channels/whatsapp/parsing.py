@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.channels.base import ChannelName, ConversationKey, Inbound
+from bot.channels.base import ChannelName, ConversationKey, Inbound, SendErrorKind
+from bot.channels.whatsapp.errors import KIND_BY_CODE
 from dialogs.flow.events import ButtonPressed, Event, MediaReceived, OptOutSignal, TextReceived
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,13 @@ class StatusUpdate:
             return None
         codes = ", ".join(str(code) for code in self.error_codes) or "unknown"
         return f"whatsapp error {codes}"
+
+    @property
+    def kind(self) -> SendErrorKind | None:
+        """What a `failed` status means, as for a refused send (131047: outside the window)."""
+        if self.status != "failed":
+            return None
+        return next((KIND_BY_CODE[c] for c in self.error_codes if c in KIND_BY_CODE), None)
 
 
 Parsed = Inbound | StatusUpdate

@@ -1,9 +1,10 @@
 """When free-form messages can no longer reach a debtor (24 h window closed): send a template.
 
-Two moments need it. At render time (`bot/effects/whatsapp_window.py`) a reply for a chat whose
-window is closed is refused and the policy's `reengagement` template goes out instead; at send
-time Meta may still answer 131047 (our clock and Meta's disagree, the outbox was backed up), and
-`OutsideWindowFallback` — the outbox's handler for that error — queues the message's own
+Three moments need it. At render time (`bot/effects/whatsapp_window.py`) a reply for a chat
+whose window is closed is refused and the policy's `reengagement` template goes out instead.
+At send time Meta may still answer 131047 (our clock and Meta's disagree, the outbox was backed
+up), or accept the message and report it `failed` with 131047 in a later status: for both,
+`OutsideWindowFallback` (the outbox's and the service's handler) queues the message's own
 template or the re-engagement one. The re-engagement template goes out at most once per closed
 window per chat (keyed on the debtor's last message), so a burst of refused messages never
 becomes a burst of templates. Every refused message stays in the transcript as failed, with
@@ -15,16 +16,16 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from bot.channels.base import OutboundMessage
+from bot.channels.base import OutboundMessage, WindowRefusal
 from bot.channels.whatsapp.templates import (
     REENGAGEMENT_KEY,
     TemplateParamsError,
     fallback_of,
     fill_template,
 )
-from bot.outbound_codec import as_dict, dump, load
+from bot.outbound_codec import as_dict, dump
 from dialogs.negotiation.policy import Policy
-from storage import ConversationRow, NewOutbox, OutboxRow, UnitOfWork
+from storage import ConversationRow, NewOutbox, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -69,40 +70,47 @@ async def template_values(
 
 
 class OutsideWindowFallback:
-    """The outbox's handler for WhatsApp 131047: queue a template in the refused text's place."""
+    """The handler for WhatsApp 131047: queue a template in the refused message's place."""
 
     def __init__(self, policy: Policy) -> None:
         self._policy = policy
 
-    async def __call__(self, tx: UnitOfWork, row: OutboxRow, now: datetime) -> str:
-        message = load(row.payload)
+    async def __call__(self, tx: UnitOfWork, refusal: WindowRefusal, now: datetime) -> str:
+        message = refusal.message
         template = fallback_of(message)
         replacement: OutboundMessage | None
         if template is not None:
             replacement = OutboundMessage(text=message.text, template=template, proactive=True)
             note = f"sent as template {template.name}"
         else:
-            conversation = await tx.conversations.get(row.conversation_id)
+            conversation = await tx.conversations.get(refusal.conversation_id)
             if conversation is None:
                 return "conversation not found"
             replacement, note = await reengagement(tx, conversation, self._policy, now)
         if replacement is not None:
-            await queue(tx, row, replacement, now)
-        log.info("outbox row %s: outside the window, %s", row.id, note)
+            await queue(tx, refusal, replacement, now)
+        log.info("conversation %s: outside the window, %s", refusal.conversation_id, note)
         return note
 
 
-async def queue(tx: UnitOfWork, row: OutboxRow, message: OutboundMessage, now: datetime) -> None:
-    """Record `message` in the transcript and queue it for the same chat."""
+async def queue(
+    tx: UnitOfWork, refusal: WindowRefusal, message: OutboundMessage, now: datetime
+) -> None:
+    """Record `message` in the transcript and queue it for the refused message's chat."""
     message_id = await tx.messages.add_outbound(
-        row.conversation_id, row.channel, message.text, as_dict(message), author="bot", now=now
+        refusal.conversation_id,
+        refusal.channel,
+        message.text,
+        as_dict(message),
+        author="bot",
+        now=now,
     )
     await tx.outbox.enqueue(
         [
             NewOutbox(
-                conversation_id=row.conversation_id,
-                channel=row.channel,
-                address=row.address,
+                conversation_id=refusal.conversation_id,
+                channel=refusal.channel,
+                address=refusal.address,
                 payload=dump(message),
                 idempotency_key=f"msg:{message_id}",
                 message_id=message_id,

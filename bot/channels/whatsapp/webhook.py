@@ -101,7 +101,12 @@ class WhatsAppWebhook:
         for item in items:
             if isinstance(item, StatusUpdate):
                 await self._status_sink.delivery_status(
-                    ChannelName.WHATSAPP, item.message_id, item.status, item.at, item.error
+                    ChannelName.WHATSAPP,
+                    item.message_id,
+                    item.status,
+                    item.at,
+                    item.error,
+                    item.kind,
                 )
             else:
                 await self._sink.accept(item)

@@ -4,6 +4,7 @@ to the fake Graph API, on loopback, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
@@ -393,6 +394,62 @@ async def test_a_failed_status_keeps_meta_s_error_code_for_the_console(wa: Whats
     assert await delivery(wa, wamid) == ("failed", "whatsapp error 131047")
 
 
+async def test_a_later_131047_status_sends_the_reengagement_template_once(wa: WhatsApp) -> None:
+    maria = wa.debtor(SENDER)
+    await maria.say("oi")
+    await maria.wait_for_text("CPF")
+    wamid = await outbound_wamid(wa)
+
+    refused = encode(status_body(wamid, "failed", code=131047))  # accepted, then refused
+    assert await wa.post(refused) == 200
+    await maria.wait_for(lambda d: any(p["type"] == "template" for p in d.received))
+    assert await wa.post(refused) == 200  # Meta repeats a status: nothing new goes out
+    await eventually(lambda: all_sent(wa))
+
+    templates = [p["template"]["name"] for p in maria.received if p["type"] == "template"]
+    assert templates == ["quita_retomar_conversa"]
+    assert await delivery(wa, wamid) == ("failed", "whatsapp error 131047")
+    message = tables.message
+    transcript = await wa.query(select(message).order_by(message.c.id))
+    assert transcript[-1]["author"] == "bot"
+    assert json.loads(transcript[-1]["payload"])["template"]["name"] == "quita_retomar_conversa"
+
+
+async def test_a_later_131047_on_a_reminder_sends_its_own_template(wa: WhatsApp) -> None:
+    marcos = wa.debtor(MARCOS_WA_ID)
+    await marcos.say("oi")
+    await marcos.wait_for_text("CPF")
+    params = ("Marcos", "R$ 418,80", "05/12/2026")
+    event = agent_says("Lembrete: parcela de R$ 418,80 vence em 05/12/2026.", marcos.wa_id)
+    await wa.q.quita.service.handle(
+        replace_event(event, template_key="installment_reminder", template_params=params)
+    )
+    await marcos.wait_for_text("Lembrete")  # inside the window: free-form
+    wamid = await last_outbound_wamid(wa)
+
+    refused = status_body(wamid, "failed", code=131047, to=MARCOS_WA_ID)
+    assert await wa.post(encode(refused)) == 200
+    await marcos.wait_for(lambda d: d.received[-1]["type"] == "template")
+
+    template = marcos.received[-1]["template"]
+    assert template["name"] == "quita_lembrete_parcela"
+    assert [p["text"] for p in template["components"][0]["parameters"]] == list(params)
+
+
+async def test_other_failed_statuses_send_no_template(wa: WhatsApp) -> None:
+    maria = wa.debtor(SENDER)
+    await maria.say("oi")
+    await maria.wait_for_text("CPF")
+    wamid = await outbound_wamid(wa)
+    sent_before = len(maria.received)
+
+    assert await wa.post(encode(status_body(wamid, "failed", code=131026))) == 200
+    await eventually(lambda: all_sent(wa))
+
+    assert await delivery(wa, wamid) == ("failed", "whatsapp error 131026")
+    assert len(maria.received) == sent_before
+
+
 async def test_marketing_stop_opts_the_contact_out_and_resume_opts_back_in(wa: WhatsApp) -> None:
     maria = wa.debtor(SENDER)
     await maria.say("oi")
@@ -476,18 +533,28 @@ async def outbound_wamid(wa: WhatsApp) -> str:
     return wamid
 
 
+async def last_outbound_wamid(wa: WhatsApp) -> str:
+    """The platform id of the last message Quita sent, once the outbox recorded it."""
+    await eventually(lambda: all_sent(wa))
+    outbox = await wa.query(select(tables.outbox).order_by(tables.outbox.c.id.desc()))
+    wamid: str = outbox[0]["channel_message_id"]
+    return wamid
+
+
 async def delivery(wa: WhatsApp, wamid: str) -> tuple[str, str | None]:
     message = tables.message
     rows = await wa.query(select(message).where(message.c.channel_message_id == wamid))
     return rows[0]["delivery_status"], rows[0]["delivery_error"]
 
 
-def status_body(wamid: str, status: str, *, code: int | None = None) -> dict[str, Any]:
+def status_body(
+    wamid: str, status: str, *, code: int | None = None, to: str = SENDER
+) -> dict[str, Any]:
     item: dict[str, Any] = {
         "id": wamid,
         "status": status,
         "timestamp": "1764072001",
-        "recipient_id": SENDER,
+        "recipient_id": to,
     }
     if code is not None:
         item["errors"] = [{"code": code, "title": "error"}]

@@ -14,7 +14,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from bot.channels.base import ChannelName, ConversationKey, Inbound
+from bot.channels.base import ChannelName, ConversationKey, Inbound, SendErrorKind
 from bot.channels.whatsapp import WhatsAppWebhook, whatsapp_routes
 from dialogs.flow.events import ButtonPressed, MediaReceived, OptOutSignal, TextReceived
 from tests.fakes.graph_api import (
@@ -39,6 +39,7 @@ class RecordingSinks:
 
     inbounds: list[Inbound] = field(default_factory=list)
     statuses: list[tuple[ChannelName, str, str, datetime]] = field(default_factory=list)
+    kinds: list[SendErrorKind | None] = field(default_factory=list)
     before_accept: Callable[[Inbound], Awaitable[None]] | None = None
 
     async def accept(self, inbound: Inbound) -> None:
@@ -53,8 +54,10 @@ class RecordingSinks:
         status: str,
         at: datetime,
         error: str | None = None,
+        kind: SendErrorKind | None = None,
     ) -> None:
         self.statuses.append((channel, channel_message_id, status, at))
+        self.kinds.append(kind)
 
 
 @dataclass
@@ -184,17 +187,22 @@ async def test_each_sample_reaches_the_sink_as_its_event(
 
 
 @pytest.mark.parametrize(
-    ("sample", "status"),
-    [("status_sent", "sent"), ("status_read_pmp", "read"), ("status_failed", "failed")],
+    ("sample", "status", "kind"),
+    [
+        ("status_sent", "sent", None),
+        ("status_read_pmp", "read", None),
+        ("status_failed", "failed", SendErrorKind.OUTSIDE_WINDOW),  # 131047, after sending
+    ],
 )
 async def test_each_status_sample_reaches_the_status_sink(
-    webhook: Webhook, sample: str, status: str
+    webhook: Webhook, sample: str, status: str, kind: SendErrorKind | None
 ) -> None:
     assert await webhook.post_sample(sample) == 200
 
     assert [(c, m, s) for c, m, s, _ in webhook.sinks.statuses] == [
         (ChannelName.WHATSAPP, OUR_WAMID, status)
     ]
+    assert webhook.sinks.kinds == [kind]
     assert webhook.sinks.inbounds == []
 
 
