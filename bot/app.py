@@ -19,6 +19,7 @@ from bot import outbound_media
 from bot.channels.webchat import WebchatHub, WebchatSender
 from bot.clock import Clock, SystemClock
 from bot.outbox import ChannelLimits, OutboxWorker, RetryPolicy
+from bot.refusals import Refusals
 from bot.service import ConversationService
 from bot.settings import Settings
 from bot.web import chat, health
@@ -89,7 +90,8 @@ def build(
     clock = clock or SystemClock()
     policy = policy or read_policy(settings.quita_policy_file)
     db = Database(settings.quita_database_url, pool_size=settings.quita_database_pool_size)
-    service = ConversationService(db, policy, clock)
+    refusals = Refusals()  # one for refusals at send time (outbox) and later (statuses)
+    service = ConversationService(db, policy, clock, refusals=refusals)
     hub = WebchatHub()
     default_limits = {
         "webchat": ChannelLimits(rate_per_second=500, per_chat_rate=50, per_chat_burst=50),
@@ -103,6 +105,7 @@ def build(
         limits=limits or default_limits,
         retry=retry or RetryPolicy(max_attempts=settings.quita_outbox_max_attempts),
         lease_seconds=settings.quita_outbox_lease_seconds,
+        refusals=refusals,
     )
     service.on_commit(outbox.wake)
 

@@ -23,16 +23,17 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import groupby
 
-from bot.channels.base import Sender, SendError, SendErrorKind, WindowRefusal
+from bot.channels.base import RefusedMessage, Sender, SendError, SendErrorKind
 from bot.clock import Clock
 from bot.outbound_codec import load
 from bot.outbound_media import materialize
 from bot.rate_limit import PerKeyBuckets, TokenBucket
+from bot.refusals import Refusals
 from storage import Database, OutboxRow, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -49,11 +50,6 @@ RUN_SHARE_OF_LEASE = 0.25
 """A chat's later rows are sent only within this share of the lease after the claim; the
 rest is handed back. So a run paced by the per-chat limit ends, and what it sent is
 recorded, long before the lease could run out and let another claim send it again."""
-
-OutsideWindowHandler = Callable[[UnitOfWork, WindowRefusal, datetime], Awaitable[str]]
-"""Called in the transaction that records the failure when a channel says its messaging window
-is closed (WhatsApp 131047, when sending or in a later status); may queue a template instead
-and returns a note saying what it did."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,10 +85,12 @@ class OutboxWorker:
         idle_poll_seconds: float = 1.0,
         linger_seconds: float = 0.01,
         rng: random.Random | None = None,
+        refusals: Refusals | None = None,
     ) -> None:
         """`batch_size`: rows of one channel claimed per round (one write transaction);
         `run_length`: rows of one chat per claim (also at most the channel's per-chat burst,
-        so a run is not paced)."""
+        so a run is not paced); `refusals`: what a channel's refusal means (shared with the
+        service, which hears of later refusals)."""
         self._db = db
         self._senders = dict(senders)
         self._clock = clock
@@ -118,7 +116,7 @@ class OutboxWorker:
             for name, limit in self._limits.items()
         }
         self.delivered = 0
-        self._outside_window: dict[str, OutsideWindowHandler] = {}
+        self.refusals = refusals or Refusals()
         self._unrecorded: list[tuple[OutboxRow, str]] = []  # sent, not yet marked sent
         self._handed_back: list[OutboxRow] = []  # claimed, not tried, not yet released
         self._in_flight: dict[str, int] = {}  # claimed rows not yet settled, per channel
@@ -130,10 +128,6 @@ class OutboxWorker:
     def channels(self) -> frozenset[str]:
         """The channels this worker can send on now (the cadence only targets these)."""
         return frozenset(self._senders)
-
-    def on_outside_window(self, name: str, handler: OutsideWindowHandler) -> None:
-        """What to do when channel `name` refuses a free-form message outside its window."""
-        self._outside_window[name] = handler
 
     def wake(self) -> None:
         """Called after a commit that queued messages, so delivery starts at once."""
@@ -396,21 +390,12 @@ class OutboxWorker:
             self.wake()
             return
         reason = f"{kind.value}: {error.reason}"
+        refused = RefusedMessage(row.conversation_id, row.channel, row.address, load(row.payload))
         async with self._db.transaction(write=True) as tx:
-            if kind is SendErrorKind.OUTSIDE_WINDOW and row.channel in self._outside_window:
-                refusal = WindowRefusal(
-                    row.conversation_id, row.channel, row.address, load(row.payload)
-                )
-                note = await self._outside_window[row.channel](tx, refusal, self._clock.now())
+            now = self._clock.now()
+            note = await self.refusals.record(tx, kind, refused, error.reason, now)
+            if note is not None:
                 reason = f"{reason}; {note}"
-            if kind is SendErrorKind.UNREACHABLE:
-                await tx.contacts.mark_unreachable(
-                    row.channel, row.address, error.reason, self._clock.now()
-                )
-            elif kind is SendErrorKind.OPTED_OUT:
-                contact = await tx.contacts.by_address(row.channel, row.address)
-                if contact is not None:
-                    await tx.contacts.set_opted_out(contact.id, True, self._clock.now())
             await self._fail(tx, row, reason)
             await tx.outbox.release(release)
         if kind is SendErrorKind.OUTSIDE_WINDOW:

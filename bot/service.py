@@ -20,9 +20,9 @@ from bot.channels.base import (
     ChannelName,
     Inbound,
     OutboundMessage,
+    RefusedMessage,
     SendErrorKind,
     Template,
-    WindowRefusal,
 )
 from bot.clock import Clock
 from bot.effects import Effects
@@ -37,7 +37,7 @@ from bot.events_codec import (
 from bot.locks import KeyedLocks
 from bot.notify import Notifier
 from bot.outbound_codec import from_dict
-from bot.outbox import OutsideWindowHandler
+from bot.refusals import Refusals
 from dialogs.documents import phone_variants
 from dialogs.flow import Context, State, initial_context, step
 from dialogs.flow.events import (
@@ -73,6 +73,7 @@ class ConversationService:
         policy: Policy,
         clock: Clock,
         notifier: Notifier | None = None,
+        refusals: Refusals | None = None,
     ) -> None:
         self._db = db
         self._policy = policy
@@ -80,7 +81,7 @@ class ConversationService:
         self._notifier = notifier or Notifier()
         self._locks = KeyedLocks()
         self._on_commit: list[Callable[[], None]] = []
-        self._outside_window: dict[str, OutsideWindowHandler] = {}
+        self._refusals = refusals or Refusals()
 
     @property
     def notifier(self) -> Notifier:
@@ -103,12 +104,6 @@ class ConversationService:
         """Run `callback` after every commit that queued outbound messages (wakes the outbox)."""
         self._on_commit.append(callback)
 
-    def on_outside_window(self, channel: str, handler: OutsideWindowHandler) -> None:
-        """What to do when `channel` reports, after sending, that a message was refused
-        because the debtor's messaging window had closed (the outbox has its own handler for
-        a refusal at send time)."""
-        self._outside_window[channel] = handler
-
     async def accept(self, inbound: Inbound) -> None:
         """InboundSink: handle the event now; returns once it is durably committed."""
         await self.handle(inbound)
@@ -124,23 +119,24 @@ class ConversationService:
     ) -> None:
         """DeliveryStatusSink: a platform told us what happened to a message we sent.
 
-        A message it refused because the debtor's window had closed is handed to the channel's
-        `on_outside_window` handler (a template in its place), once: a repeated status no
-        longer changes the message."""
-        handler = self._outside_window.get(channel.value)
-        refused = kind is SendErrorKind.OUTSIDE_WINDOW and status == "failed"
+        A `failed` status that says why (`kind`) means what a refusal at send time means
+        (`bot.refusals`): the contact is marked unreachable or opted out, or a template goes
+        in the message's place. Only when the status changed the message: a status the
+        platform repeats does nothing the second time."""
         async with self._db.transaction() as tx:
             changed = await tx.messages.set_delivery(
                 channel.value, channel_message_id, status, error
             )
-            if not (changed and refused and handler is not None):
+            if not changed or status != "failed" or kind is None:
                 return
-            refusal = await _refusal(tx, channel, channel_message_id)
-            if refusal is None:
+            refused = await _refused(tx, channel, channel_message_id)
+            if refused is None:
                 return
-            await handler(tx, refusal, self._clock.now())
-        for callback in self._on_commit:  # wake the outbox: a template may be queued
-            callback()
+            reason = error or kind.value
+            note = await self._refusals.record(tx, kind, refused, reason, self._clock.now())
+        if note is not None:
+            for callback in self._on_commit:  # wake the outbox: a template may be queued
+                callback()
 
     async def handle(self, inbound: Inbound) -> HandleResult:
         async with self._locks.hold(inbound.key):
@@ -305,9 +301,9 @@ def _stored_message(inbound: Inbound, now: datetime) -> NewInbound | None:
     return NewInbound(inbound.message_id, text, inbound_author(inbound.event), received_at)
 
 
-async def _refusal(
+async def _refused(
     tx: UnitOfWork, channel: ChannelName, channel_message_id: str
-) -> WindowRefusal | None:
+) -> RefusedMessage | None:
     """The refused message as the outbox sent it, and where it was going."""
     message = await tx.messages.by_channel_id(channel.value, channel_message_id)
     if message is None:
@@ -316,7 +312,7 @@ async def _refusal(
     if conversation is None:
         return None
     sent = from_dict(message.payload) if message.payload else OutboundMessage(text=message.text)
-    return WindowRefusal(conversation.id, channel.value, conversation.address, sent)
+    return RefusedMessage(conversation.id, channel.value, conversation.address, sent)
 
 
 def agent_message(event: AgentSays, policy: Policy) -> OutboundMessage:

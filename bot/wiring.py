@@ -41,9 +41,10 @@ def attach_whatsapp(quita: Quita) -> None:
         status_sink=quita.service,
     )
     quita.web_app.add_routes(whatsapp_routes(webhook))
-    fallback = OutsideWindowFallback(quita.policy)  # refused when sent, or in a later status
-    quita.outbox.on_outside_window(ChannelName.WHATSAPP.value, fallback)
-    quita.service.on_outside_window(ChannelName.WHATSAPP.value, fallback)
+    # Shared with the service: Meta refuses with 131047 when sending, or in a later status.
+    quita.outbox.refusals.on_outside_window(
+        ChannelName.WHATSAPP.value, OutsideWindowFallback(quita.policy)
+    )
     sessions: list[aiohttp.ClientSession] = []
 
     async def start() -> None:

@@ -94,9 +94,9 @@ class SendErrorKind(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class WindowRefusal:
-    """A message a channel would not deliver because the debtor's messaging window had closed
-    (WhatsApp 131047): refused when sent, or reported later in a `failed` status."""
+class RefusedMessage:
+    """A message a platform would not deliver: refused when it was sent, or reported later in
+    a `failed` status (see `bot.refusals`)."""
 
     conversation_id: int
     channel: str

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from bot.channels.base import OutboundMessage, WindowRefusal
+from bot.channels.base import OutboundMessage, RefusedMessage
 from bot.channels.whatsapp.templates import (
     REENGAGEMENT_KEY,
     TemplateParamsError,
@@ -75,7 +75,7 @@ class OutsideWindowFallback:
     def __init__(self, policy: Policy) -> None:
         self._policy = policy
 
-    async def __call__(self, tx: UnitOfWork, refusal: WindowRefusal, now: datetime) -> str:
+    async def __call__(self, tx: UnitOfWork, refusal: RefusedMessage, now: datetime) -> str:
         message = refusal.message
         template = fallback_of(message)
         replacement: OutboundMessage | None
@@ -94,7 +94,7 @@ class OutsideWindowFallback:
 
 
 async def queue(
-    tx: UnitOfWork, refusal: WindowRefusal, message: OutboundMessage, now: datetime
+    tx: UnitOfWork, refusal: RefusedMessage, message: OutboundMessage, now: datetime
 ) -> None:
     """Record `message` in the transcript and queue it for the refused message's chat."""
     message_id = await tx.messages.add_outbound(

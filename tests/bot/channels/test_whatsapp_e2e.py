@@ -436,17 +436,29 @@ async def test_a_later_131047_on_a_reminder_sends_its_own_template(wa: WhatsApp)
     assert [p["text"] for p in template["components"][0]["parameters"]] == list(params)
 
 
-async def test_other_failed_statuses_send_no_template(wa: WhatsApp) -> None:
+@pytest.mark.parametrize(
+    ("code", "unreachable", "opted_out"), [(131026, True, False), (131050, False, True)]
+)
+async def test_a_later_refusal_marks_the_contact_and_sends_nothing_else(
+    wa: WhatsApp, code: int, unreachable: bool, opted_out: bool
+) -> None:
     maria = wa.debtor(SENDER)
     await maria.say("oi")
     await maria.wait_for_text("CPF")
     wamid = await outbound_wamid(wa)
     sent_before = len(maria.received)
 
-    assert await wa.post(encode(status_body(wamid, "failed", code=131026))) == 200
+    assert await wa.post(encode(status_body(wamid, "failed", code=code))) == 200
     await eventually(lambda: all_sent(wa))
 
-    assert await delivery(wa, wamid) == ("failed", "whatsapp error 131026")
+    assert await delivery(wa, wamid) == ("failed", f"whatsapp error {code}")
+    async with wa.q.quita.db.transaction(write=False) as tx:
+        contact = await tx.contacts.by_address("whatsapp", SENDER)
+    assert contact is not None
+    assert (contact.unreachable_at is not None) is unreachable
+    assert (contact.opted_out_at is not None) is opted_out
+    if unreachable:
+        assert contact.unreachable_reason == f"whatsapp error {code}"
     assert len(maria.received) == sent_before
 
 
