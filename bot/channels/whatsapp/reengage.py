@@ -75,31 +75,31 @@ class OutsideWindowFallback:
     def __init__(self, policy: Policy) -> None:
         self._policy = policy
 
-    async def __call__(self, tx: UnitOfWork, refusal: RefusedMessage, now: datetime) -> str:
-        message = refusal.message
+    async def __call__(self, tx: UnitOfWork, refused: RefusedMessage, now: datetime) -> str:
+        message = refused.message
         template = fallback_of(message)
         replacement: OutboundMessage | None
         if template is not None:
             replacement = OutboundMessage(text=message.text, template=template, proactive=True)
             note = f"sent as template {template.name}"
         else:
-            conversation = await tx.conversations.get(refusal.conversation_id)
+            conversation = await tx.conversations.get(refused.conversation_id)
             if conversation is None:
                 return "conversation not found"
             replacement, note = await reengagement(tx, conversation, self._policy, now)
         if replacement is not None:
-            await queue(tx, refusal, replacement, now)
-        log.info("conversation %s: outside the window, %s", refusal.conversation_id, note)
+            await queue(tx, refused, replacement, now)
+        log.info("conversation %s: outside the window, %s", refused.conversation_id, note)
         return note
 
 
 async def queue(
-    tx: UnitOfWork, refusal: RefusedMessage, message: OutboundMessage, now: datetime
+    tx: UnitOfWork, refused: RefusedMessage, message: OutboundMessage, now: datetime
 ) -> None:
     """Record `message` in the transcript and queue it for the refused message's chat."""
     message_id = await tx.messages.add_outbound(
-        refusal.conversation_id,
-        refusal.channel,
+        refused.conversation_id,
+        refused.channel,
         message.text,
         as_dict(message),
         author="bot",
@@ -108,9 +108,9 @@ async def queue(
     await tx.outbox.enqueue(
         [
             NewOutbox(
-                conversation_id=refusal.conversation_id,
-                channel=refusal.channel,
-                address=refusal.address,
+                conversation_id=refused.conversation_id,
+                channel=refused.channel,
+                address=refused.address,
                 payload=dump(message),
                 idempotency_key=f"msg:{message_id}",
                 message_id=message_id,
