@@ -61,8 +61,14 @@ def dialect_of(url: str) -> str:
     )
 
 
+# SQL parameters are the debtors' names, CPFs and messages: SQLAlchemy leaves them out of its
+# errors' text (and so out of any logged traceback) and out of its own logging.
+HIDE_PARAMETERS = True
+
+
 def create_engine(url: str, **options: Any) -> AsyncEngine:
     """An `AsyncEngine` for `url` with Quita's connection settings applied."""
+    options.setdefault("hide_parameters", HIDE_PARAMETERS)
     if dialect_of(url) == "sqlite":
         engine = create_async_engine(url, **options)
         _tune_sqlite(engine)
@@ -92,7 +98,13 @@ def create_inline_sqlite_engine(url: str, *, auto_checkpoint: bool = True) -> En
     `auto_checkpoint=False` leaves WAL checkpoints to the caller (`storage.checkpoint`).
     """
     sync_url = make_url(url).set(drivername="sqlite+pysqlite")
-    engine = create_sync_engine(sync_url, pool_size=8, max_overflow=-1, pool_use_lifo=True)
+    engine = create_sync_engine(
+        sync_url,
+        pool_size=8,
+        max_overflow=-1,
+        pool_use_lifo=True,
+        hide_parameters=HIDE_PARAMETERS,
+    )
     event.listen(engine, "connect", _sqlite_connect)
     if not auto_checkpoint:
         event.listen(engine, "connect", _no_auto_checkpoint)

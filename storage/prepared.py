@@ -59,7 +59,9 @@ class Compiled:
                 if value is not None:
                     values[i] = bind(value)
         except Exception as error:  # as SQLAlchemy reports a value its type refuses
-            raise StatementError(str(error), self.sql, dict(params), error) from error
+            raise StatementError(
+                str(error), self.sql, dict(params), error, hide_parameters=True
+            ) from error
         return tuple(values)
 
     def driver_error(self, error: Exception, dbapi_error: type[Exception]) -> StatementError:
