@@ -14,6 +14,7 @@ whole request is cut off after the sum of all four (aiohttp has no separate writ
 
 from __future__ import annotations
 
+import re
 import urllib.parse
 import urllib.request
 from typing import Final
@@ -26,6 +27,7 @@ from telegram.request import BaseRequest, RequestData
 
 __all__ = ["AiohttpRequest"]
 
+_TOKEN_IN_PATH: Final = re.compile(r"(/(?:file/)?bot)[^/]+/")
 _FORM: Final = {"Content-Type": "application/x-www-form-urlencoded"}
 _NOT_STARTED: Final = "AiohttpRequest is not initialized: call initialize() first"
 
@@ -123,7 +125,9 @@ class AiohttpRequest(BaseRequest):
         except TimeoutError as error:
             raise TimedOut from error
         except aiohttp.ClientError as error:
-            raise NetworkError(f"aiohttp.{type(error).__name__}: {error}") from error
+            # Some errors quote the URL, and its path carries the bot's token.
+            said = str(error).replace(url, _TOKEN_IN_PATH.sub(r"\1<token>/", url))
+            raise NetworkError(f"aiohttp.{type(error).__name__}: {said}") from None
 
     def _proxy_for(self, url: str) -> str | None:
         """The proxy for `url` from HTTPS_PROXY, ALL_PROXY, NO_PROXY (like httpx does)."""

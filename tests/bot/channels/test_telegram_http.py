@@ -152,6 +152,17 @@ async def test_a_refused_connection_is_a_network_error(request_: AiohttpRequest)
         await request_.do_request(f"http://127.0.0.1:{port}/bot{TOKEN}/getMe", "POST")
 
 
+async def test_an_error_that_quotes_the_url_leaves_the_bot_token_out(
+    request_: AiohttpRequest,
+) -> None:
+    with pytest.raises(NetworkError) as raised:
+        await request_.do_request(f"http://:80/bot{TOKEN}/getMe", "POST")  # no host at all
+
+    assert "/bot<token>/getMe" in str(raised.value)
+    assert TOKEN not in str(raised.value)
+    assert raised.value.__cause__ is None  # the original error quoted it
+
+
 async def test_requests_beyond_the_pool_wait_for_a_connection(
     api: BotApiStub, request_: AiohttpRequest
 ) -> None:
