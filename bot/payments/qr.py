@@ -12,6 +12,9 @@ __all__ = ["qr_png"]
 # every installment instead of segno picking a higher level when it happens to fit.
 _ERROR_LEVEL = "m"
 _QUIET_ZONE_MODULES = 4
+# zlib's default level: segno's 9 spent a third of the PNG's time (5.3 → 3.4 ms of ~15 ms per
+# code) for an image 10 % smaller (1.0 vs 1.1 KB).
+_PNG_COMPRESSION = 6
 
 
 def qr_png(payload: str, scale: int = 8) -> bytes:
@@ -20,5 +23,11 @@ def qr_png(payload: str, scale: int = 8) -> bytes:
         raise ValueError("scale must be at least 1")
     code = segno.make(payload, error=_ERROR_LEVEL, micro=False, boost_error=False)
     out = io.BytesIO()
-    code.save(out, kind="png", scale=scale, border=_QUIET_ZONE_MODULES)
+    code.save(
+        out,
+        kind="png",
+        scale=scale,
+        border=_QUIET_ZONE_MODULES,
+        compresslevel=_PNG_COMPRESSION,
+    )
     return out.getvalue()
