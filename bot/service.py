@@ -48,6 +48,7 @@ from dialogs.flow.snapshots import DebtorSnapshot
 from dialogs.frozen import evolve
 from dialogs.negotiation.policy import Policy
 from storage import ConversationRow, Database, UnitOfWork
+from storage.enums import DeliveryStatus
 from storage.rows import LockedChat, NewInbound
 
 log = logging.getLogger(__name__)
@@ -127,7 +128,7 @@ class ConversationService:
             changed = await tx.messages.set_delivery(
                 channel.value, channel_message_id, status, error
             )
-            if not changed or status != "failed" or kind is None:
+            if not changed or status != DeliveryStatus.FAILED or kind is None:
                 return
             refused = await _refused(tx, channel, channel_message_id)
             if refused is None:
