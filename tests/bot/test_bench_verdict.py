@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.bench import SERVICE_LATENCY_TARGET, SERVICE_TARGET, TELEGRAM_TARGET, Figures
+from bot.bench import SERVICE_LATENCY_TARGET, SERVICE_TARGET, Figures, telegram_target
 
 
 def _figures(events: int, seconds: float, latency_ms: float) -> Figures:
@@ -42,10 +42,23 @@ def test_a_low_offered_rate_cannot_meet_the_latency_target() -> None:
     assert "MISSED" in SERVICE_LATENCY_TARGET.verdict(_figures(500, 1.0, 1.0), offered=500)
 
 
-def test_the_telegram_verdict_counts_updates() -> None:
-    verdict = TELEGRAM_TARGET.verdict(_figures(500, 1.0, 50.0))
+def test_the_telegram_target_is_the_measured_aiogram_reference() -> None:
+    target = telegram_target(reference=_figures(600, 1.0, 50.0))
 
-    assert verdict.startswith("target: ≥ 1,000 updates/s")
+    faster, slower = (
+        target.verdict(_figures(650, 1.0, 50.0)),
+        target.verdict(_figures(550, 1.0, 1.0)),
+    )
+
+    assert faster.startswith("target: ≥ 600 updates/s (an in-memory aiogram bot")
+    assert "MET, got 650 updates/s" in faster
+    assert "MISSED, got 550 updates/s" in slower  # latency is not part of this target
+
+
+def test_without_aiogram_the_telegram_target_is_design_md_s_estimate() -> None:
+    verdict = telegram_target(reference=None).verdict(_figures(700, 1.0, 50.0))
+
+    assert verdict.startswith("target: ≥ 1,000 updates/s (DESIGN.md's estimate")
     assert "MISSED" in verdict
 
 

@@ -1,0 +1,193 @@
+"""DESIGN.md's yardstick for the Telegram path: an in-memory aiogram FSM bot.
+
+DESIGN.md asks the Telegram path for at least the updates/s of "an in-memory aiogram FSM bot
+doing the same five-step flow". This is that bot, driven by the same simulated debtors
+against the same kind of loopback Bot API (in its own process), so the two figures compare
+like for like:
+- aiogram as its documentation shows it: long polling, a `Dispatcher` with `MemoryStorage`,
+  one FSM state per step and a handler per state, replies through `message.answer`;
+- the replies are Quita's own for that debtor and step (same texts, same buttons), rendered
+  before the run. The reference does none of Quita's dialog work and stores nothing, so it
+  is an upper bound for a bot that does.
+
+aiogram is an optional dependency (`pip install 'quita[bench]'`, part of the dev set); without
+it `run` returns None and the bench compares with DESIGN.md's estimate instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+
+from bot.bench.conversations import FIVE_STEPS, InMemoryDebtor, script_for
+from bot.bench.figures import Figures
+from bot.bench.loopback_chats import (
+    TELEGRAM_CHAT_BASE,
+    BatchedPusher,
+    LoopbackBotApi,
+    ProgressBoard,
+    run_closed_loop,
+)
+from bot.channels.base import OutboundMessage
+from bot.channels.telegram.rendering import code_html, inline_keyboard, split_text
+from bot.testing.fake_telegram_process import FakeTelegramProcess
+from dialogs.negotiation.policy import Policy
+
+try:
+    from aiogram import Bot, Dispatcher, F, Router
+    from aiogram.client.session.aiohttp import AiohttpSession
+    from aiogram.client.telegram import TelegramAPIServer
+    from aiogram.filters import CommandStart
+    from aiogram.fsm.context import FSMContext
+    from aiogram.fsm.state import State, StatesGroup
+    from aiogram.fsm.storage.memory import MemoryStorage
+    from aiogram.types import InlineKeyboardMarkup, Message
+except ImportError:  # pragma: no cover - the dev set installs it
+    AIOGRAM_INSTALLED = False
+else:
+    AIOGRAM_INSTALLED = True
+
+__all__ = ["AIOGRAM_INSTALLED", "replies_for", "run", "run_against"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Reply:
+    text: str
+    parse_mode: str | None
+    keyboard: InlineKeyboardMarkup | None
+
+
+def _as_aiogram(message: OutboundMessage) -> list[_Reply]:
+    """What `TelegramSender` sends for `message` (text only: no QR in the five steps)."""
+    markup = inline_keyboard(message.buttons)
+    keyboard = InlineKeyboardMarkup.model_validate(markup.to_dict()) if markup else None
+    if message.copy_code:
+        return [_Reply(code_html(message.text), "HTML", keyboard)]
+    chunks = split_text(message.text)
+    return [
+        _Reply(chunk, None, keyboard if number == len(chunks) else None)
+        for number, chunk in enumerate(chunks, start=1)
+    ]
+
+
+def replies_for(debtors: range, policy: Policy) -> dict[int, list[list[_Reply]]]:
+    """Per chat id, per step: the replies Quita's dialog gives that debtor."""
+    answers: dict[int, list[list[_Reply]]] = {}
+    for n in debtors:
+        debtor = InMemoryDebtor(n, policy)
+        answers[TELEGRAM_CHAT_BASE + n] = [
+            [reply for message in debtor.answer(event) for reply in _as_aiogram(message)]
+            for event in script_for(n)[:FIVE_STEPS]
+        ]
+    return answers
+
+
+def _router(answers: dict[int, list[list[_Reply]]], board: ProgressBoard) -> Router:
+    """A state per step; each handler moves on to the next state and answers."""
+
+    class Step(StatesGroup):
+        verifying = State()
+        choosing = State()
+        planning = State()
+        confirming = State()
+        closed = State()
+
+    after = (Step.verifying, Step.choosing, Step.planning, Step.confirming, Step.closed)
+    router = Router(name="quita-reference")
+
+    def handler(step: int) -> Callable[[Message, FSMContext], Awaitable[None]]:
+        async def answer(message: Message, state: FSMContext) -> None:
+            address = str(message.chat.id)
+            replies = answers[message.chat.id][step]
+            board.handled(address, len(replies))
+            await state.set_state(after[step])
+            for reply in replies:
+                await message.answer(
+                    reply.text, parse_mode=reply.parse_mode, reply_markup=reply.keyboard
+                )
+                board.delivered(address)
+
+        return answer
+
+    router.message(CommandStart())(handler(0))
+    for step, waiting_in in enumerate(after[: FIVE_STEPS - 1], start=1):
+        router.message(waiting_in, F.text)(handler(step))
+    return router
+
+
+@contextlib.contextmanager
+def _quiet_aiogram() -> Iterator[None]:
+    """aiogram logs every update at INFO; that is not the work being compared."""
+    logger = logging.getLogger("aiogram")
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+async def run(
+    debtors: int,
+    policy: Policy,
+    echo: Callable[[str], None],
+    *,
+    pool_size: int = 8,
+    report: Callable[[str], None] | None = None,
+) -> Figures | None:
+    """The five-step flow for `debtors` chatting at once (closed loop); None without aiogram."""
+    if not AIOGRAM_INSTALLED:
+        echo(
+            "aiogram is not installed (pip install 'quita[bench]'): "
+            "comparing with DESIGN.md's estimate instead of measuring the reference"
+        )
+        return None
+    async with FakeTelegramProcess() as fake:
+        return await run_against(fake, debtors, policy, pool_size=pool_size, report=report)
+
+
+async def run_against(
+    api: LoopbackBotApi,
+    debtors: int,
+    policy: Policy,
+    *,
+    pool_size: int = 8,
+    report: Callable[[str], None] | None = None,
+) -> Figures:
+    """The closed loop of `run` on a loopback Bot API that is already up."""
+    board = ProgressBoard()
+    answers = replies_for(range(debtors), policy)
+    session = AiohttpSession(
+        api=TelegramAPIServer.from_base(f"http://127.0.0.1:{api.port}"), limit=pool_size
+    )
+    bot = Bot(api.token, session=session)
+    dispatcher = Dispatcher(storage=MemoryStorage())
+    dispatcher.include_router(_router(answers, board))
+    with _quiet_aiogram():
+        polling = asyncio.create_task(
+            dispatcher.start_polling(bot, polling_timeout=1, handle_signals=False)
+        )
+        chatting = asyncio.create_task(
+            run_closed_loop(
+                "aiogram in memory, five steps",
+                BatchedPusher(api),
+                board,
+                range(debtors),
+                FIVE_STEPS,
+                report,
+            )
+        )
+        try:
+            await asyncio.wait({polling, chatting}, return_when=asyncio.FIRST_COMPLETED)
+            if not chatting.done():  # polling ended first: it failed
+                polling.result()
+                raise RuntimeError("the aiogram reference stopped polling on its own")
+            return chatting.result()
+        finally:
+            chatting.cancel()
+            if not polling.done():
+                await dispatcher.stop_polling()
+            await asyncio.gather(polling, chatting, return_exceptions=True)

@@ -1,0 +1,362 @@
+"""The service path: simulated debtors through `ConversationService.handle`, on SQLite or
+PostgreSQL, with a recording sender behind the outbox.
+
+Two load shapes:
+- capacity: every debtor sends as soon as the previous reply is committed (closed loop);
+- latency at a target rate: events arrive at `rate` per second spread over the debtors (open
+  loop, like real chat traffic), and the time from arrival to commit is measured.
+After each, the bench waits for the outbox to deliver every committed reply and says how
+long that took, so a run never hands its backlog to the next one. The baseline runs the same
+conversations through the pure dialog and rendering only, with no storage, so the cost of
+durability is visible.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import multiprocessing
+import os
+import random
+import tempfile
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from bot import outbound_media
+from bot.bench.conversations import (
+    BENCH_NOW,
+    InMemoryDebtor,
+    script_for,
+    seed_debtors,
+)
+from bot.bench.figures import Figures, measured
+from bot.channels.base import ChannelName, ConversationKey, Inbound, OutboundMessage
+from bot.clock import ManualClock
+from bot.outbox import ChannelLimits, OutboxWorker
+from bot.service import ConversationService
+from dialogs.flow.events import Event
+from dialogs.negotiation.policy import Policy, default_policy
+from storage import Database, upgrade
+
+_SENT_IDS = itertools.count(1)
+
+
+class RecordingSender:
+    """Counts what the outbox would have sent."""
+
+    channel = ChannelName.WEBCHAT
+
+    def __init__(self) -> None:
+        self.sent = 0
+        self._progress = asyncio.Event()
+
+    async def send(self, address: str, message: OutboundMessage) -> str:
+        self.sent += 1
+        self._progress.set()
+        # Unique like a platform's ids: across bench processes, and across runs in one.
+        return f"bench-{os.getpid()}-{next(_SENT_IDS)}"
+
+    async def wait_for(self, count: int) -> None:
+        """Until `count` messages in all have been sent."""
+        while self.sent < count:
+            self._progress.clear()
+            await self._progress.wait()
+
+
+class ReplyCounter:
+    """The service's replies committed so far (what the outbox has to deliver)."""
+
+    def __init__(self, service: ConversationService) -> None:
+        self.service = service
+        self.queued = 0
+
+    async def handle(self, inbound: Inbound) -> None:
+        result = await self.service.handle(inbound)  # (`+=` around an await loses updates)
+        self.queued += result.replies
+
+
+def _inbound(n: int, i: int, event: Event, at: datetime) -> Inbound:
+    return Inbound(
+        key=ConversationKey(ChannelName.WEBCHAT, f"wc_bench{n:07d}"),
+        event=event,
+        received_at=at,
+        message_id=f"bench{n}:{i}",
+        locale="pt_BR",
+    )
+
+
+async def run_capacity(
+    service: ReplyCounter,
+    debtors: int,
+    clock: ManualClock,
+    echo: Callable[[str], None] | None = None,
+    *,
+    first: int = 0,
+) -> Figures:
+    """Every debtor sends its next message as soon as the last one is committed."""
+    figures = Figures("service (closed loop)", 0, 0.0)
+
+    async def debtor(n: int) -> None:
+        for i, event in enumerate(script_for(n)):
+            started = time.perf_counter()
+            await service.handle(_inbound(n, i, event, clock.now()))
+            figures.latencies_ms.append((time.perf_counter() - started) * 1000)
+            figures.events += 1
+
+    async def everyone() -> None:
+        await asyncio.gather(*(debtor(first + n) for n in range(debtors)))
+
+    return await measured(figures, debtors * len(script_for(0)), everyone, echo)
+
+
+async def run_open_loop(
+    service: ReplyCounter,
+    debtors: int,
+    offset: int,
+    rate: float,
+    clock: ManualClock,
+    echo: Callable[[str], None] | None = None,
+) -> Figures:
+    """Events arrive at `rate`/s in total (a Poisson process), like real chat traffic.
+
+    Which debtor sends each arrival is shuffled (each debtor `len(script)` times), so at any
+    moment debtors are at different points of their conversations, as in real traffic — not
+    all greeting in the first second and all confirming an agreement in the last. Each
+    arrival becomes its own task when it arrives, like a webhook request; the service's
+    per-chat lock handles a debtor's messages in arrival order. Latency runs from the arrival
+    time, so time spent queued behind a slow predecessor counts.
+    """
+    figures = Figures(f"service @ {rate:,.0f}/s offered", 0, 0.0)
+    rng = random.Random(7)
+    scripts = [script_for(offset + n) for n in range(debtors)]
+    senders = [n for n in range(debtors) for _ in scripts[n]]
+    rng.shuffle(senders)
+    gaps = [rng.expovariate(rate) for _ in senders]
+
+    async def arrive(n: int, i: int, arrival: float) -> None:
+        await service.handle(_inbound(offset + n, i, scripts[n][i], clock.now()))
+        figures.latencies_ms.append((time.perf_counter() - arrival) * 1000)
+        figures.events += 1
+
+    async def everyone() -> None:
+        sent = [0] * debtors
+        handled: set[asyncio.Task[None]] = set()
+        arrival = time.perf_counter()
+        for n, gap in zip(senders, gaps, strict=True):
+            arrival += gap
+            if (wait := arrival - time.perf_counter()) > 0:
+                await asyncio.sleep(wait)
+            task = asyncio.create_task(arrive(n, sent[n], arrival))
+            handled.add(task)  # a strong reference while it runs, dropped when done
+            task.add_done_callback(handled.discard)
+            sent[n] += 1
+        await asyncio.gather(*handled)
+
+    return await measured(figures, len(senders), everyone, echo)
+
+
+async def drain_outbox(rig: _Rig, echo: Callable[[str], None]) -> None:
+    """Wait until the outbox has delivered every committed reply, and say how long it took."""
+    began = time.perf_counter()
+    replies = rig.counter.queued
+    backlog = replies - rig.sender.sent
+    rig.delivery.start()
+    await _outbox_drained(rig)
+    if not rig.delivery.during_runs:
+        await rig.delivery.stop()
+    echo(
+        f"outbox: {replies:,} replies delivered; {backlog:,} were still queued when the run "
+        f"ended and went out in {time.perf_counter() - began:.2f} s"
+    )
+
+
+def run_baseline(debtors: int, policy: Policy) -> Figures:
+    """The same conversations through the pure dialog and rendering, no storage."""
+    figures = Figures("baseline (no storage)", 0, 0.0)
+    began, cpu_began = time.perf_counter(), time.process_time()
+    for n in range(debtors):
+        debtor = InMemoryDebtor(n, policy)
+        for event in script_for(n):
+            started = time.perf_counter()
+            debtor.answer(event)
+            figures.latencies_ms.append((time.perf_counter() - started) * 1000)
+            figures.events += 1
+    figures.seconds = time.perf_counter() - began
+    figures.cpu_seconds = time.process_time() - cpu_began
+    return figures
+
+
+class Delivery:
+    """The outbox worker of a bench, running during the runs or only between them."""
+
+    def __init__(self, outbox: OutboxWorker, *, during_runs: bool) -> None:
+        self.during_runs = during_runs
+        self._outbox = outbox
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        if during_runs:
+            self.start()
+
+    def start(self) -> None:
+        if self._task is None:
+            self._stop = asyncio.Event()
+            self._task = asyncio.create_task(self._outbox.run(self._stop))
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._stop.set()
+            await self._task
+            self._task = None
+
+
+@dataclass
+class _Rig:
+    """One process's share of a bench: database, service, outbox worker, recording sender."""
+
+    db: Database
+    clock: ManualClock
+    counter: ReplyCounter
+    sender: RecordingSender
+    delivery: Delivery
+
+
+@contextlib.asynccontextmanager
+async def _rig(
+    url: str, policy: Policy, *, deliver_during_runs: bool = True
+) -> AsyncIterator[_Rig]:
+    db = Database(url)
+    clock = ManualClock(BENCH_NOW)
+    service = ConversationService(db, policy, clock)
+    sender = RecordingSender()
+    outbox = OutboxWorker(
+        db,
+        {"webchat": sender},
+        clock,
+        limits={"webchat": ChannelLimits(100_000, 100_000, 100_000)},
+        idle_poll_seconds=0.05,
+    )
+    service.on_commit(outbox.wake)
+    delivery = Delivery(outbox, during_runs=deliver_during_runs)
+    try:
+        yield _Rig(db, clock, ReplyCounter(service), sender, delivery)
+    finally:
+        await delivery.stop()
+        await db.dispose()
+        await outbound_media.shutdown()  # the QR drawing process, as the app does on stop
+
+
+async def bench(
+    database_url: str | None,
+    debtors: int,
+    rate: float,
+    echo: Callable[[str], None],
+    progress: Callable[[int], None],
+    report: Callable[[str], None] | None = None,
+    processes: int = 1,
+    *,
+    deliver_during_runs: bool = True,
+) -> Sequence[Figures]:
+    """`report` (optional) receives a progress line every couple of seconds while running.
+
+    `deliver_during_runs=False` measures the service path alone: the outbox delivers each
+    run's replies after it (the time that takes is printed), not on the same core during it.
+
+    `processes` > 1 (PostgreSQL only) splits the debtors over that many processes, each with
+    its own service and outbox on the shared database, as several `quita run` would.
+    """
+    policy = default_policy()
+    with tempfile.TemporaryDirectory() as tmp:
+        url = database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
+        await upgrade(url)
+        async with _rig(url, policy, deliver_during_runs=deliver_during_runs) as rig:
+            echo(f"seeding {2 * debtors:,} debtors into {rig.db.dialect}…")
+            await seed_debtors(rig.db, 2 * debtors, progress)
+            if processes > 1:
+                if rig.db.dialect != "postgresql":
+                    raise ValueError("several processes need PostgreSQL (SQLite has one writer)")
+                results = await _bench_processes(url, debtors, rate, processes, echo)
+            else:
+                results = [await run_capacity(rig.counter, debtors, rig.clock, report)]
+                await drain_outbox(rig, echo)  # the next run starts clean
+                results.append(
+                    await run_open_loop(rig.counter, debtors, debtors, rate, rig.clock, report)
+                )
+                await drain_outbox(rig, echo)
+    results.append(run_baseline(debtors, policy))
+    return results
+
+
+async def _bench_processes(
+    url: str, debtors: int, rate: float, processes: int, echo: Callable[[str], None]
+) -> list[Figures]:
+    """Both runs, each split over `processes` worker processes that start together."""
+    loop = asyncio.get_running_loop()
+    share = debtors // processes
+    results: list[Figures] = []
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(processes, mp_context=context) as pool:
+        for label, first in (
+            (f"service (closed loop, {processes} processes)", 0),
+            (
+                f"service @ {rate:,.0f}/s offered, {processes} processes",
+                debtors,
+            ),
+        ):
+            start_at = time.time() + 3.0  # every process set up and waiting by then
+            slices = [
+                loop.run_in_executor(
+                    pool,
+                    _bench_slice,
+                    url,
+                    first == 0,
+                    first + n * share,
+                    share,
+                    rate / processes,
+                    start_at,
+                )
+                for n in range(processes)
+            ]
+            parts = await asyncio.gather(*slices)
+            figures = Figures(label, 0, 0.0)
+            for events, seconds, latencies, cpu in parts:
+                figures.events += events
+                figures.seconds = max(figures.seconds, seconds)
+                figures.latencies_ms.extend(latencies)
+                figures.cpu_seconds += cpu
+            echo(f"{label}: every process's outbox delivered its replies")
+            results.append(figures)
+    return results
+
+
+async def _outbox_drained(rig: _Rig) -> None:
+    """Until no reply is left unsent in the database, whichever process sends it."""
+    while True:
+        async with rig.db.transaction(write=False) as tx:
+            if not await tx.outbox.pending_count():
+                return
+        with contextlib.suppress(TimeoutError):  # woken by a delivery here, or look again
+            await asyncio.wait_for(rig.sender.wait_for(rig.sender.sent + 1), 0.2)
+
+
+def _bench_slice(
+    url: str, closed_loop: bool, first: int, count: int, rate: float, start_at: float
+) -> tuple[int, float, list[float], float]:
+    """In a worker process: one share of a run; (events, seconds, latencies, cpu seconds)."""
+
+    async def run() -> Figures:
+        async with _rig(url, default_policy()) as rig:
+            await asyncio.sleep(max(0.0, start_at - time.time()))
+            if closed_loop:
+                figures = await run_capacity(rig.counter, count, rig.clock, first=first)
+            else:
+                figures = await run_open_loop(rig.counter, count, first, rate, rig.clock)
+            await _outbox_drained(rig)  # any process's outbox may deliver any chat's replies
+            return figures
+
+    figures = asyncio.run(run())
+    return figures.events, figures.seconds, figures.latencies_ms, figures.cpu_seconds
