@@ -10,8 +10,8 @@ like for like:
   before the run. The reference does none of Quita's dialog work and stores nothing, so it
   is an upper bound for a bot that does.
 
-aiogram is an optional dependency (`pip install 'quita[bench]'`, part of the dev set); without
-it `run` returns None and the bench compares with DESIGN.md's estimate instead.
+aiogram is an optional dependency (`pip install 'quita[bench]'`, part of the dev set), and
+takes seconds to import: `bot.bench.telegram` imports this module only to run it.
 """
 
 from __future__ import annotations
@@ -21,6 +21,15 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
+
+from aiogram import Bot, Dispatcher, F, Router
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.filters import CommandStart
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.types import InlineKeyboardMarkup, Message
 
 from bot.bench.conversations import FIVE_STEPS, InMemoryDebtor, script_for
 from bot.bench.figures import Figures
@@ -36,21 +45,7 @@ from bot.channels.telegram.rendering import code_html, inline_keyboard, split_te
 from bot.testing.fake_telegram_process import FakeTelegramProcess
 from dialogs.negotiation.policy import Policy
 
-try:
-    from aiogram import Bot, Dispatcher, F, Router
-    from aiogram.client.session.aiohttp import AiohttpSession
-    from aiogram.client.telegram import TelegramAPIServer
-    from aiogram.filters import CommandStart
-    from aiogram.fsm.context import FSMContext
-    from aiogram.fsm.state import State, StatesGroup
-    from aiogram.fsm.storage.memory import MemoryStorage
-    from aiogram.types import InlineKeyboardMarkup, Message
-except ImportError:  # pragma: no cover - the dev set installs it
-    AIOGRAM_INSTALLED = False
-else:
-    AIOGRAM_INSTALLED = True
-
-__all__ = ["AIOGRAM_INSTALLED", "replies_for", "run", "run_against"]
+__all__ = ["replies_for", "run", "run_against"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,18 +128,11 @@ def _quiet_aiogram() -> Iterator[None]:
 async def run(
     debtors: int,
     policy: Policy,
-    echo: Callable[[str], None],
     *,
     pool_size: int = 8,
     report: Callable[[str], None] | None = None,
-) -> Figures | None:
-    """The five-step flow for `debtors` chatting at once (closed loop); None without aiogram."""
-    if not AIOGRAM_INSTALLED:
-        echo(
-            "aiogram is not installed (pip install 'quita[bench]'): "
-            "comparing with DESIGN.md's estimate instead of measuring the reference"
-        )
-        return None
+) -> Figures:
+    """The five-step flow for `debtors` chatting at once (closed loop)."""
     async with FakeTelegramProcess() as fake:
         return await run_against(fake, debtors, policy, pool_size=pool_size, report=report)
 

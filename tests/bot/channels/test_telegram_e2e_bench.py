@@ -3,6 +3,8 @@ aiogram yardstick DESIGN.md names, which answers exactly as Quita does."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +52,17 @@ def test_the_command_judges_quita_against_the_measured_yardstick() -> None:
     assert "updates/s" in result.output
     assert "five steps: target: ≥ " in result.output
     assert "(an in-memory aiogram bot, same flow and loopback API, DESIGN.md)" in result.output
+
+
+def test_quita_commands_start_without_importing_the_yardstick() -> None:
+    """aiogram takes seconds to import: `quita run` and the other commands never load it."""
+    probe = "import sys, bot.cli; print('aiogram' in sys.modules)"
+
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+
+    assert loaded.stdout.strip() == "False"
 
 
 async def test_the_yardstick_sends_what_quita_sends(
