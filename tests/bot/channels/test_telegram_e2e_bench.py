@@ -3,11 +3,13 @@ aiogram yardstick DESIGN.md names, which answers exactly as Quita does."""
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 from bot.bench import SCRIPT_AFTER_CPF, bench_telegram, seed_debtors
@@ -41,6 +43,26 @@ async def test_every_scripted_update_is_answered_and_timed(tmp_path: Path) -> No
         f <= c for f, c in zip(sorted(first), sorted(figures.whole.latencies_ms), strict=True)
     )
     assert lines == ["seeding 6 debtors into sqlite…"]
+
+
+async def test_without_aiogram_the_bench_says_how_to_measure_the_yardstick(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *args: None if name == "aiogram" else real_find_spec(name, *args),
+    )
+    lines: list[str] = []
+
+    figures = await bench_telegram(
+        f"sqlite+aiosqlite:///{tmp_path / 'bench.db'}", 1, lines.append, lambda _done: None
+    )
+
+    assert figures.reference is None
+    assert figures.five_steps.events == FIVE_STEPS
+    assert any("pip install 'quita[bench]'" in line for line in lines)
 
 
 def test_the_command_judges_quita_against_the_measured_yardstick() -> None:
