@@ -45,32 +45,47 @@ from bot.channels.telegram.rendering import code_html, inline_keyboard, split_te
 from bot.testing.fake_telegram_process import FakeTelegramProcess
 from dialogs.negotiation.policy import Policy
 
-__all__ = ["replies_for", "run", "run_against"]
+__all__ = ["PreparedReply", "Step", "replies_for", "run", "run_against"]
 
 
 @dataclass(frozen=True, slots=True)
-class _Reply:
+class PreparedReply:
+    """One `sendMessage`, as `TelegramSender` would make it."""
+
     text: str
     parse_mode: str | None
     keyboard: InlineKeyboardMarkup | None
 
 
-def _as_aiogram(message: OutboundMessage) -> list[_Reply]:
+class Step(StatesGroup):
+    """Where a debtor is: each state waits for the next of the five messages."""
+
+    verifying = State()
+    choosing = State()
+    planning = State()
+    confirming = State()
+    closed = State()
+
+
+_AFTER_STEP = (Step.verifying, Step.choosing, Step.planning, Step.confirming, Step.closed)
+
+
+def _as_aiogram(message: OutboundMessage) -> list[PreparedReply]:
     """What `TelegramSender` sends for `message` (text only: no QR in the five steps)."""
     markup = inline_keyboard(message.buttons)
     keyboard = InlineKeyboardMarkup.model_validate(markup.to_dict()) if markup else None
     if message.copy_code:
-        return [_Reply(code_html(message.text), "HTML", keyboard)]
+        return [PreparedReply(code_html(message.text), "HTML", keyboard)]
     chunks = split_text(message.text)
     return [
-        _Reply(chunk, None, keyboard if number == len(chunks) else None)
+        PreparedReply(chunk, None, keyboard if number == len(chunks) else None)
         for number, chunk in enumerate(chunks, start=1)
     ]
 
 
-def replies_for(debtors: range, policy: Policy) -> dict[int, list[list[_Reply]]]:
+def replies_for(debtors: range, policy: Policy) -> dict[int, list[list[PreparedReply]]]:
     """Per chat id, per step: the replies Quita's dialog gives that debtor."""
-    answers: dict[int, list[list[_Reply]]] = {}
+    answers: dict[int, list[list[PreparedReply]]] = {}
     for n in debtors:
         debtor = InMemoryDebtor(n, policy)
         answers[TELEGRAM_CHAT_BASE + n] = [
@@ -80,25 +95,16 @@ def replies_for(debtors: range, policy: Policy) -> dict[int, list[list[_Reply]]]
     return answers
 
 
-def _router(answers: dict[int, list[list[_Reply]]], board: ProgressBoard) -> Router:
-    """A state per step; each handler moves on to the next state and answers."""
-
-    class Step(StatesGroup):
-        verifying = State()
-        choosing = State()
-        planning = State()
-        confirming = State()
-        closed = State()
-
-    after = (Step.verifying, Step.choosing, Step.planning, Step.confirming, Step.closed)
-    router = Router(name="quita-reference")
+def _router(answers: dict[int, list[list[PreparedReply]]], board: ProgressBoard) -> Router:
+    """A handler per state; each moves on to the next state and answers."""
+    router = Router(name="quita-yardstick")
 
     def handler(step: int) -> Callable[[Message, FSMContext], Awaitable[None]]:
         async def answer(message: Message, state: FSMContext) -> None:
             address = str(message.chat.id)
             replies = answers[message.chat.id][step]
             board.handled(address, len(replies))
-            await state.set_state(after[step])
+            await state.set_state(_AFTER_STEP[step])
             for reply in replies:
                 await message.answer(
                     reply.text, parse_mode=reply.parse_mode, reply_markup=reply.keyboard
@@ -108,7 +114,7 @@ def _router(answers: dict[int, list[list[_Reply]]], board: ProgressBoard) -> Rou
         return answer
 
     router.message(CommandStart())(handler(0))
-    for step, waiting_in in enumerate(after[: FIVE_STEPS - 1], start=1):
+    for step, waiting_in in enumerate(_AFTER_STEP[: FIVE_STEPS - 1], start=1):
         router.message(waiting_in, F.text)(handler(step))
     return router
 

@@ -43,12 +43,9 @@ def telegram_script(n: int) -> list[str]:
     return ["/start", cpf_for(n), *SCRIPT_AFTER_CPF]
 
 
-async def seed_debtors(
-    db: Database, count: int, progress: Callable[[int], None], *, first: int = 0
-) -> None:
-    """Bulk-insert debtors `first`…`first + count - 1`, one R$ 2.400,00 debt each, through
-    the importer."""
-    numbers = range(first, first + count)
+async def seed_debtors(db: Database, count: int, progress: Callable[[int], None]) -> None:
+    """Bulk-insert debtors 0…`count - 1`, one R$ 2.400,00 debt each, through the importer."""
+    numbers = range(count)
     debtors = [
         ImportedDebtor(
             external_id=f"B{n:07d}",
