@@ -74,6 +74,7 @@ def test_the_command_judges_quita_against_the_measured_yardstick() -> None:
     assert "updates/s" in result.output
     assert "five steps: target: ≥ " in result.output
     assert "(an in-memory aiogram bot, same flow and loopback API, DESIGN.md)" in result.output
+    assert "rate limits lifted" in result.output
 
 
 def test_quita_commands_start_without_importing_the_yardstick() -> None:
