@@ -41,7 +41,7 @@ from bot.bench.loopback_chats import (
     run_closed_loop,
 )
 from bot.channels.base import OutboundMessage
-from bot.channels.telegram.rendering import code_html, inline_keyboard, split_text
+from bot.channels.telegram.rendering import inline_keyboard, text_parts
 from bot.testing.fake_telegram_process import FakeTelegramProcess
 from dialogs.negotiation.policy import Policy
 
@@ -74,12 +74,9 @@ def _as_aiogram(message: OutboundMessage) -> list[PreparedReply]:
     """What `TelegramSender` sends for `message` (text only: no QR in the five steps)."""
     markup = inline_keyboard(message.buttons)
     keyboard = InlineKeyboardMarkup.model_validate(markup.to_dict()) if markup else None
-    if message.copy_code:
-        return [PreparedReply(code_html(message.text), "HTML", keyboard)]
-    chunks = split_text(message.text)
     return [
-        PreparedReply(chunk, None, keyboard if number == len(chunks) else None)
-        for number, chunk in enumerate(chunks, start=1)
+        PreparedReply(part.text, part.parse_mode, keyboard if part.keyboard else None)
+        for part in text_parts(message.text, markup, copy_code=message.copy_code)
     ]
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 import functools
 import html
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import ParseMode
 
 from bot.channels.base import Button
 
@@ -73,3 +75,29 @@ def _keyboard(buttons: tuple[Button, ...]) -> InlineKeyboardMarkup:
 def code_html(text: str) -> str:
     """Text shown monospace and tap-to-copy (PIX copia e cola), escaped for parse_mode=HTML."""
     return f"<code>{html.escape(text, quote=False)}</code>"
+
+
+@dataclass(frozen=True, slots=True)
+class TextPart:
+    """One `sendMessage` call."""
+
+    text: str
+    parse_mode: str | None
+    keyboard: InlineKeyboardMarkup | None
+
+
+def text_parts(
+    text: str, keyboard: InlineKeyboardMarkup | None, *, copy_code: bool = False
+) -> list[TextPart]:
+    """The messages a text becomes: a code as one monospace, tap-to-copy message (it must not
+    be cut), anything else in chunks with the keyboard under the last one."""
+    if copy_code:
+        body = code_html(text)
+        if len(body) > TEXT_LIMIT:
+            raise RenderError(f"code is too long for one Telegram message ({len(text)} chars)")
+        return [TextPart(body, ParseMode.HTML, keyboard)]
+    chunks = split_text(text)
+    return [
+        TextPart(chunk, None, keyboard if number == len(chunks) else None)
+        for number, chunk in enumerate(chunks, start=1)
+    ]

@@ -20,7 +20,6 @@ from datetime import timedelta
 from typing import Any
 
 from telegram import Bot, InlineKeyboardMarkup, InputFile
-from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -33,11 +32,10 @@ from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
 from bot.channels.base import ChannelName, OutboundMessage, SendError, SendErrorKind
 from bot.channels.telegram.rendering import (
     CAPTION_LIMIT,
-    TEXT_LIMIT,
     RenderError,
-    code_html,
+    TextPart,
     inline_keyboard,
-    split_text,
+    text_parts,
 )
 
 warnings.filterwarnings(
@@ -88,37 +86,21 @@ class TelegramSender:
             return await self._send_photo(chat_id, message, keyboard)
         if not message.text:
             raise RenderError("nothing to send: no text and no image")
-        if message.copy_code:
-            return await self._send_code(chat_id, message.text, keyboard)
-        return await self._send_text(chat_id, message.text, keyboard)
+        return await self._send_parts(
+            chat_id, text_parts(message.text, keyboard, copy_code=message.copy_code)
+        )
 
-    async def _send_text(
-        self, chat_id: int, text: str, keyboard: InlineKeyboardMarkup | None
-    ) -> str:
-        chunks = split_text(text)
+    async def _send_parts(self, chat_id: int, parts: list[TextPart]) -> str:
         message_id = ""
-        for number, chunk in enumerate(chunks, start=1):
+        for part in parts:
             message_id = await self._call(
                 "send_message",
                 chat_id=chat_id,
-                text=chunk,
-                reply_markup=keyboard if number == len(chunks) else None,
+                text=part.text,
+                parse_mode=part.parse_mode,
+                reply_markup=part.keyboard,
             )
         return message_id
-
-    async def _send_code(
-        self, chat_id: int, code: str, keyboard: InlineKeyboardMarkup | None
-    ) -> str:
-        body = code_html(code)
-        if len(body) > TEXT_LIMIT:
-            raise RenderError(f"code is too long for one Telegram message ({len(code)} chars)")
-        return await self._call(
-            "send_message",
-            chat_id=chat_id,
-            text=body,
-            parse_mode=ParseMode.HTML,
-            reply_markup=keyboard,
-        )
 
     async def _send_photo(
         self, chat_id: int, message: OutboundMessage, keyboard: InlineKeyboardMarkup | None
@@ -136,7 +118,7 @@ class TelegramSender:
         )
         if fits:
             return message_id
-        return await self._send_text(chat_id, caption, keyboard)
+        return await self._send_parts(chat_id, text_parts(caption, keyboard))
 
     async def _call(self, method: str, **arguments: Any) -> str:
         """Call a Bot API `method` (None arguments are left out); the sent message's id."""
