@@ -5,9 +5,11 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from sqlalchemy import text
 
 from storage.database import Database
 from storage.repositories.conversations import StaleConversationError
+from storage.repositories.replies import MESSAGE_ID_SEQUENCE, OUTBOX_ID_SEQUENCE
 from storage.rows import NewReply
 from tests.storage.helpers import NOW, new_conversation
 
@@ -103,3 +105,14 @@ async def test_a_save_with_replies_stores_both_and_a_stale_save_stores_neither(
     assert [d.message_id for d in deliveries] == [m.id for m in transcript]
     assert found is not None
     assert (found.state, found.version) == ("greeted", chat.version + 1)
+
+
+async def test_the_named_id_sequences_are_the_ones_the_schema_owns(postgres_db: Database) -> None:
+    """The one-statement save draws ids from sequences it names; a migration that renamed
+    them would break every save, so this says which name changed."""
+    query = text(
+        "SELECT pg_get_serial_sequence('message', 'id'), pg_get_serial_sequence('outbox', 'id')"
+    )
+    async with postgres_db.transaction(write=False) as tx:
+        owned = (await tx.connection.execute(query)).one()
+    assert tuple(owned) == (f"public.{MESSAGE_ID_SEQUENCE}", f"public.{OUTBOX_ID_SEQUENCE}")
