@@ -13,10 +13,13 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
+from sqlalchemy import Column, String
+from sqlalchemy.dialects.postgresql import DOMAIN
 from sqlalchemy.engine import Connection
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from storage.engine import create_engine
-from storage.models import metadata
+from storage.models import metadata, one_of_columns
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -54,11 +57,34 @@ async def schema_differences(url: str) -> list[Any]:
     """What Alembic autogenerate would change to make the database match the models."""
 
     def compare(conn: Connection) -> list[Any]:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(conn, opts={"compare_type": compare_type})
         return list(compare_metadata(context, metadata))
 
     result: list[Any] = await _with_connection(url, compare)
     return result
+
+
+def compare_type(
+    context: MigrationContext,
+    inspected_column: Column[Any],
+    metadata_column: Column[Any],
+    inspected_type: TypeEngine[Any],
+    metadata_type: TypeEngine[Any],
+) -> bool | None:
+    """Whether a column's type differs from the models' (None: Alembic's own comparison).
+
+    On PostgreSQL a column restricted to a list of values is a domain `<table>_<column>`
+    over its string type (migration 0013), where the models declare the string and a CHECK;
+    that is no difference. The domain's values are compared by a test of their own."""
+    if not isinstance(inspected_type, DOMAIN):
+        return None
+    table = metadata_column.table.name
+    restricted = (table, metadata_column.name) in one_of_columns()
+    expected = f"{table}_{metadata_column.name}"
+    declared = (
+        metadata_type.impl_instance if isinstance(metadata_type, TypeDecorator) else metadata_type
+    )
+    return not (restricted and inspected_type.name == expected and isinstance(declared, String))
 
 
 def _alembic(conn: Connection, action: str, revision: str) -> None:

@@ -44,13 +44,28 @@ SQLModel.metadata.naming_convention = NAMING_CONVENTION
 metadata: MetaData = SQLModel.metadata
 
 CHANNELS = ("telegram", "whatsapp", "webchat")
+ONE_OF = "one_of"  # key in a CheckConstraint's `info`: (column, allowed values)
 
 
 def _one_of(
     column: str, values: type[enum.StrEnum] | tuple[str, ...], name: str
 ) -> CheckConstraint:
-    allowed = ", ".join(f"'{value}'" for value in values)
-    return CheckConstraint(f"{column} IN ({allowed})", name=name)
+    """`column` takes only `values`. A CHECK constraint on SQLite; on PostgreSQL the column's
+    type is a domain named `<table>_<column>` with the same rule (migration 0013 says why)."""
+    allowed = tuple(str(value) for value in values)
+    listed = ", ".join(f"'{value}'" for value in allowed)
+    return CheckConstraint(f"{column} IN ({listed})", name=name, info={ONE_OF: (column, allowed)})
+
+
+def one_of_columns() -> dict[tuple[str, str], tuple[str, ...]]:
+    """Every column restricted to a list of values: (table, column) -> the values."""
+    found: dict[tuple[str, str], tuple[str, ...]] = {}
+    for table in metadata.tables.values():
+        for constraint in table.constraints:
+            if ONE_OF in constraint.info:
+                column, allowed = constraint.info[ONE_OF]
+                found[(table.name, column)] = allowed
+    return found
 
 
 def _when(*, nullable: bool = True, default_now: bool = False, index: bool = False) -> Any:
