@@ -2,8 +2,8 @@
 
 Why: PostgreSQL re-reads a table's CHECK constraints from their stored text and plans them
 again for every INSERT or UPDATE statement on the table. An event's two statements touch
-three tables with six such checks between them, and that was ~12 % of the server's CPU per
-event. A domain's check is read once per connection and kept, so the same rule costs a
+three tables with six such checks between them, and that was ~9 % of the server's CPU
+samples. A domain's check is read once per connection and kept, so the same rule costs a
 fraction: `quita bench` measured 0.05–0.06 ms less server CPU per event (docs/performance.md).
 
 The rule is unchanged: a column of domain `<table>_<column>` refuses any value not listed,
