@@ -4,12 +4,16 @@ Why: PostgreSQL re-reads a table's CHECK constraints from their stored text and 
 again for every INSERT or UPDATE statement on the table. An event's two statements touch
 three tables with six such checks between them, and that was ~9 % of the server's CPU
 samples. A domain's check is read once per connection and kept, so the same rule costs a
-fraction: `quita bench` measured 0.05–0.06 ms less server CPU per event (docs/performance.md).
+fraction: the service path measured 0.05–0.10 ms less server CPU per event at 1,000 events/s
+(docs/performance.md, tenth round).
 
 The rule is unchanged: a column of domain `<table>_<column>` refuses any value not listed,
 like the CHECK did. SQLite keeps its CHECK constraints (it evaluates them cheaply).
 A later migration that adds a value alters the domain on PostgreSQL
 (`ALTER DOMAIN ... DROP CONSTRAINT / ADD CONSTRAINT`) and the CHECK on SQLite.
+
+Changing a column's type holds its table's exclusive lock while every row is checked against
+the domain: on a database with tens of millions of messages, run the upgrade in a quiet hour.
 
 Revision ID: 0013_enum_domains
 Revises: 0012_outbox_unsent
