@@ -49,6 +49,7 @@ from dialogs.frozen import evolve
 from dialogs.negotiation.policy import Policy
 from storage import ConversationRow, Database, UnitOfWork
 from storage.enums import DeliveryStatus
+from storage.repositories.conversations import StaleConversationError
 from storage.rows import LockedChat, NewInbound
 
 log = logging.getLogger(__name__)
@@ -150,11 +151,23 @@ class ConversationService:
         return result
 
     async def _handle_locked(self, inbound: Inbound) -> HandleResult:
+        if self._db.dialect == "postgresql":
+            try:
+                return await self._handle_once(inbound, optimistic=True)
+            except StaleConversationError:
+                # Another process wrote the chat after it was read: nothing was stored.
+                log.info("a chat changed between its read and its save; handling it again locked")
+        return await self._handle_once(inbound, optimistic=False)
+
+    async def _handle_once(self, inbound: Inbound, *, optimistic: bool) -> HandleResult:
+        """One attempt at the event in one transaction. `optimistic` (PostgreSQL): read the
+        chat without locking it and save only if nobody wrote it meanwhile (`read_unlocked`);
+        a plain step is then two statements and no transaction block."""
         now = self._clock.now()
         event = inbound.event
         policy = self._policy  # one policy for the whole event, even if replaced meanwhile
         async with self._db.transaction() as tx:
-            opened = await self._open(tx, inbound, now)
+            opened, unstored = await self._open(tx, inbound, now, optimistic=optimistic)
             conv = opened.row
             if not opened.new:
                 return HandleResult(conv.id, duplicate=True, state=conv.state)
@@ -165,7 +178,10 @@ class ConversationService:
             if ingested is None:
                 # Storage took it all (a payment recorded, a check with nothing due). The
                 # version still moves: a writer that waited for this chat reads again.
-                await tx.conversations.touch(conv.id)
+                if unstored is None:
+                    await tx.conversations.touch(conv.id)
+                else:
+                    await tx.conversations.save(loaded, now=now, inbound=unstored)
                 return HandleResult(conv.id, state=conv.state)
             # Read with the lock, unless intake changed the debts or agreements since.
             snapshot: DebtorSnapshot | None = opened.snapshot if ingested is event else None
@@ -174,14 +190,14 @@ class ConversationService:
             if conv.mode == "agent" and not isinstance(event, AGENT_EVENTS):
                 # The agent owns the chat: the message is recorded, the console is told,
                 # and the bot stays silent.
-                await tx.conversations.save(conv, now=now, loaded=loaded)
+                await tx.conversations.save(conv, now=now, loaded=loaded, inbound=unstored)
                 return HandleResult(conv.id, state=conv.state)
 
             effects = Effects(tx, conv, policy, now)
             if isinstance(event, AgentSays):
                 # Agents talk to the debtor directly; the dialog neither sees nor answers it.
                 effects.say(agent_message(event, policy), author="agent")
-                replies = await effects.flush(conv, loaded=loaded)
+                replies = await effects.flush(conv, loaded=loaded, inbound=unstored)
                 return HandleResult(conv.id, replies=replies, state=conv.state)
 
             context = Context.from_json(conv.context_json)
@@ -216,7 +232,7 @@ class ConversationService:
                 context_json=context.to_json(),
                 mode=effects.mode_after(conv.mode, event),
             )
-            replies = await effects.flush(conv, loaded=loaded)
+            replies = await effects.flush(conv, loaded=loaded, inbound=unstored)
         log.info(
             "handled %s conv=%s state=%s replies=%d",
             describe_inbound(inbound),
@@ -226,20 +242,28 @@ class ConversationService:
         )
         return HandleResult(conv.id, replies=replies, state=conv.state)
 
-    async def _open(self, tx: UnitOfWork, inbound: Inbound, now: datetime) -> LockedChat:
+    async def _open(
+        self, tx: UnitOfWork, inbound: Inbound, now: datetime, *, optimistic: bool
+    ) -> tuple[LockedChat, NewInbound | None]:
         """Lock (or create) the chat and record the event (`new` is False if seen before).
 
         A message for an existing chat is locked and stored, and its debtor's snapshot read,
-        in one statement (one round trip to PostgreSQL instead of three)."""
+        in one statement (one round trip to PostgreSQL instead of three). `optimistic`: read
+        without the lock, and return the message, which the save stores (else None)."""
         message = _inbound_message(inbound, now)
         if message is not None:
             channel, address = inbound.key.channel.value, inbound.key.address
-            locked = await tx.conversations.lock_recording(channel, address, message)
-            if locked is not None:
-                return locked
+            if optimistic:
+                read = await tx.conversations.read_unlocked(channel, address, message)
+                if read is not None:
+                    return read, message
+            else:
+                locked = await tx.conversations.lock_recording(channel, address, message)
+                if locked is not None:
+                    return locked, None
         # A chat just found missing is not looked up again before its creators queue up.
         conv = await self._load_or_create(tx, inbound, now, missing=message is not None)
-        return LockedChat(conv, await self._record_inbound(tx, conv.id, inbound, now), None)
+        return LockedChat(conv, await self._record_inbound(tx, conv.id, inbound, now), None), None
 
     async def _load_or_create(
         self, tx: UnitOfWork, inbound: Inbound, now: datetime, *, missing: bool = False

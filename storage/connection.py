@@ -41,6 +41,12 @@ class Executor(Protocol):
         """Rows of a SELECT (or of a DML statement's RETURNING), as dicts."""
         ...
 
+    async def fetch_alone(self, statement: Prepared, params: Params) -> list[dict[str, Any]]:
+        """`fetch` for a statement that is atomic by itself and is the transaction's first
+        or last: when nothing ran before it in this transaction, it runs on its own, outside
+        one (PostgreSQL: no BEGIN and COMMIT round trips); else inside, like `fetch`."""
+        ...
+
     async def run(self, statement: Prepared, params: Params) -> int:
         """A DML statement without RETURNING; the number of rows it touched."""
         ...
@@ -80,6 +86,9 @@ class InlineConnection:
         except sqlite3.Error as error:
             raise compiled.driver_error(error, sqlite3.Error) from error
         return [compiled.row(row) for row in rows]
+
+    async def fetch_alone(self, statement: Prepared, params: Params) -> list[dict[str, Any]]:
+        return await self.fetch(statement, params)  # a SQLite transaction costs no round trip
 
     async def run(self, statement: Prepared, params: Params) -> int:
         compiled = statement.compiled(self.sync.dialect)
@@ -137,11 +146,14 @@ class AsyncpgConnection:
     ) -> CursorResult[*TupleAny]:
         return await self._async.execute(statement, parameters)
 
-    async def _call(self, compiled: Compiled, method: str, *arguments: Any) -> Any:
-        """`asyncpg.Connection.<method>(sql, *arguments)` inside the transaction."""
+    async def _call(
+        self, compiled: Compiled, method: str, *arguments: Any, alone: bool = False
+    ) -> Any:
+        """`asyncpg.Connection.<method>(sql, *arguments)` inside the transaction (`alone`:
+        outside one, if it has not begun)."""
         adapter = self._adapter
         try:
-            if adapter._transaction is None:
+            if adapter._transaction is None and not alone:
                 async with adapter._execute_mutex:
                     if adapter._transaction is None:
                         await adapter._start_transaction()
@@ -157,6 +169,11 @@ class AsyncpgConnection:
     async def fetch(self, statement: Prepared, params: Params) -> list[dict[str, Any]]:
         compiled = statement.compiled(self._async.dialect)
         rows = await self._call(compiled, "fetch", *compiled.arguments(params))
+        return [compiled.row(row) for row in rows]
+
+    async def fetch_alone(self, statement: Prepared, params: Params) -> list[dict[str, Any]]:
+        compiled = statement.compiled(self._async.dialect)
+        rows = await self._call(compiled, "fetch", *compiled.arguments(params), alone=True)
         return [compiled.row(row) for row in rows]
 
     async def run(self, statement: Prepared, params: Params) -> int:

@@ -21,6 +21,7 @@ from dialogs.flow.events import (
 )
 from dialogs.negotiation.policy import Policy
 from storage import AgreementRow, ConversationRow, NewReply, UnitOfWork
+from storage.rows import NewInbound
 
 log = logging.getLogger(__name__)
 
@@ -157,16 +158,21 @@ class Effects:
             return "bot"
         return mode
 
-    async def flush(self, conv: ConversationRow, *, loaded: ConversationRow) -> int:
+    async def flush(
+        self, conv: ConversationRow, *, loaded: ConversationRow, inbound: NewInbound | None = None
+    ) -> int:
         """Save the conversation as `conv` (loaded as `loaded`) and store its outbound
         messages, queueing their delivery in dialog order; return how many were queued
-        (refused ones are stored as failed)."""
+        (refused ones are stored as failed). `inbound`: the message answered, if it is
+        stored with the save (see `Conversations.save`)."""
         state = self._state
         planned = [Outgoing(message, author) for message, author in state.outbound]
         for guard in _GUARDS:
             planned = await guard(state, planned)
         replies = [_reply(item) for item in planned]
-        await state.tx.conversations.save(conv, now=state.now, loaded=loaded, replies=replies)
+        await state.tx.conversations.save(
+            conv, now=state.now, loaded=loaded, replies=replies, inbound=inbound
+        )
         state.outbound.clear()
         return sum(1 for reply in replies if reply.refused is None)
 

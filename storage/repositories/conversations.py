@@ -98,6 +98,24 @@ def _lock_recording_statement(dialect: str) -> Select[Any]:
 
 
 _LOCK_RECORDING = Prepared(_lock_recording_statement)
+
+
+def _read_unlocked_statement(dialect: str) -> Select[Any]:
+    """PostgreSQL, outside a transaction: the chat's row, whether its inbound message was
+    seen, and its debtor's snapshot. Nothing is locked or stored (see `read_unlocked`)."""
+    seen = (
+        select(message_t.c.id)
+        .where(
+            message_t.c.channel == bindparam("k_channel"),
+            message_t.c.channel_message_id == bindparam("m_channel_message_id"),
+        )
+        .exists()
+    )
+    snapshot = snapshot_select(dialect, "conversation.debtor_id").scalar_subquery()
+    return _BY_KEY_SELECT.add_columns(seen.label("seen"), snapshot.label("snapshot"))
+
+
+_READ_UNLOCKED = Prepared(_read_unlocked_statement)
 # SQLite: the chat's row and its debtor's snapshot (the write transaction is the lock).
 _BY_KEY_WITH_SNAPSHOT = Prepared(
     lambda dialect: _BY_KEY_SELECT.add_columns(
@@ -176,6 +194,30 @@ class SqlConversations(Repository):
         nested = locked["snapshot"]  # None: the debtor was erased
         return LockedChat(row, new, None if nested is None else snapshot_from_json(nested))
 
+    async def read_unlocked(
+        self, channel: str, address: str, message: NewInbound
+    ) -> LockedChat | None:
+        """PostgreSQL: what `lock_recording` finds, without the lock and without storing the
+        message, in one statement that runs before the transaction begins. The step taken
+        from it is saved with `save(..., inbound=message)`, which stores the message with
+        the save only if the chat's version is still the one read here; if it moved on
+        (another process wrote the chat meanwhile), that raises `StaleConversationError`,
+        nothing is stored, and the caller starts again with `lock_recording`. A plain step is
+        then two round trips, with no BEGIN or COMMIT. No row: None (nothing to read)."""
+        params = {
+            "k_channel": channel,
+            "k_address": address,
+            "m_channel_message_id": message.channel_message_id,
+        }
+        found = await self.conn.fetch_alone(_READ_UNLOCKED, params)
+        if not found:
+            return None
+        row = ConversationRow.from_row(found[0])
+        if found[0]["seen"] or row.debtor_id is None:
+            return LockedChat(row, not found[0]["seen"], None)
+        nested = found[0]["snapshot"]  # None: the debtor was erased
+        return LockedChat(row, True, None if nested is None else snapshot_from_json(nested))
+
     async def touch(self, conversation_id: int) -> None:
         """Move the version on without other changes: a step changed what the chat's snapshot
         reads (debts, agreements) but not the row itself (see `lock_recording`)."""
@@ -230,10 +272,16 @@ class SqlConversations(Repository):
         now: datetime | None = None,
         loaded: ConversationRow | None = None,
         replies: Sequence[NewReply] = (),
+        inbound: NewInbound | None = None,
     ) -> ConversationRow:
         """Write the row's state; `row.version` must be the version that was loaded. Given
         `loaded` (the row as it was read), link columns that did not change are not written.
-        `replies` are stored and queued with it (`Replies.add`; one statement on PostgreSQL)."""
+        `replies` are stored and queued with it (`Replies.add`; one statement on PostgreSQL).
+
+        `inbound`: the message this step answers, read with `read_unlocked`; stored with the
+        save, before the replies, and only if the save succeeds. The save must then be the
+        transaction's last statement: on PostgreSQL, when nothing was written before it, it
+        runs on its own, outside a transaction."""
         now = now or utc_now()
         values = {
             "k_id": row.id,
@@ -248,11 +296,19 @@ class SqlConversations(Repository):
             "updated_at": now,
         }
         unlinked = loaded is None or _links(row) != _links(loaded)
-        if replies and self.is_postgres:
-            values.update(reply_arrays(row.id, row.channel, row.address, replies, now))
+        if self.is_postgres and (replies or inbound is not None):
+            arrays = reply_arrays(row.id, row.channel, row.address, replies, now, inbound)
+            values.update(arrays)
             statement = _SAVE_REPLYING if unlinked else _SAVE_STEP_REPLYING
-            saved = await self.conn.fetch(statement, values)
+            if inbound is not None:
+                saved = await self.conn.fetch_alone(statement, values)
+            else:
+                saved = await self.conn.fetch(statement, values)
         else:
+            if inbound is not None:  # SQLite: the transaction makes it all or nothing
+                await SqlMessages(self.conn, self.dialect).add_new_inbound(
+                    row.id, row.channel, inbound
+                )
             saved = await self.conn.fetch(_SAVE if unlinked else _SAVE_STEP, values)
             if saved and replies:
                 await SqlReplies(self.conn, self.dialect).add(

@@ -23,9 +23,9 @@ from storage import tables
 from storage.enums import DeliveryStatus, Direction, OutboxStatus
 from storage.prepared import Prepared, bound
 from storage.repositories.base import Repository
-from storage.repositories.messages import ERROR_MAX, NEW_MESSAGE_COLUMNS
+from storage.repositories.messages import ERROR_MAX, NEW_MESSAGE_COLUMNS, inbound_values
 from storage.repositories.outbox import NEW_DELIVERY_COLUMNS
-from storage.rows import NewReply
+from storage.rows import NewInbound, NewReply
 from storage.types import UTCDateTime
 
 message_t = tables.message
@@ -42,7 +42,17 @@ _DELIVERY = Prepared(insert(outbox_t).values(bound(*NEW_DELIVERY_COLUMNS)))
 
 # -- PostgreSQL: every reply in one statement, optionally with the conversation's save ------
 
-_ARRAYS = ("author", "text", "payload", "delivery_status", "delivery_error", "delivery")
+_ARRAYS = (
+    "direction",
+    "author",
+    "text",
+    "payload",
+    "channel_message_id",
+    "delivery_status",
+    "delivery_error",
+    "delivery",
+    "created_at",
+)
 
 # The sequences behind `message.id` and `outbox.id` (PostgreSQL names a serial column's
 # sequence `<table>_<column>_seq`). Named here rather than looked up with
@@ -53,14 +63,19 @@ OUTBOX_ID_SEQUENCE = "outbox_id_seq"
 
 
 def replies_statement(save: Sequence[str] = ()) -> Prepared:
-    """All of an event's replies in one statement, given as arrays (one element per reply);
+    """All of an event's replies in one statement, given as arrays (one element per message);
     with `save` (conversation columns), also the conversation's save, so the end of a dialog
     step is one round trip. With `save` it returns the conversation's new `version` and
-    `updated_at`, or no row when the loaded version was stale (the caller raises and the
-    transaction rolls back).
+    `updated_at`, or no row when the loaded version was stale; then it stores nothing, so it
+    is atomic on its own (the caller raises, and any transaction around it rolls back).
 
-    Message and outbox ids are drawn row by row, in reply order, before either insert: each
-    delivery points at its own message, and a chat's deliveries keep its replies' order.
+    The arrays may start with the inbound message the step answers (direction `in`, its
+    channel message id, no delivery); the message is then stored only with the save, and a
+    message id seen before stores nothing (`ON CONFLICT DO NOTHING`).
+
+    Message and outbox ids are drawn row by row, in array order, before either insert: the
+    transcript keeps the messages' order, each delivery points at its own message, and a
+    chat's deliveries keep its replies' order.
     """
     conversation = tables.conversation
     unknown = [name for name in save if name not in conversation.c]
@@ -75,19 +90,22 @@ saved AS (
   RETURNING version, updated_at
 ),"""  # noqa: S608
     arrays = ", ".join(f"CAST(:r_{name} AS TEXT[])" for name in _ARRAYS)
+    # With a save, no row of `saved` (a stale version) means no messages either.
+    after_save = "saved, " if save else ""
     sql = f"""
 WITH {saved if save else ""}
 reply AS MATERIALIZED (
   SELECT nextval('{MESSAGE_ID_SEQUENCE}') AS message_id,
          nextval('{OUTBOX_ID_SEQUENCE}') AS outbox_id, r.*
-  FROM unnest({arrays}) WITH ORDINALITY AS r({", ".join(_ARRAYS)}, ord)
+  FROM {after_save}unnest({arrays}) WITH ORDINALITY AS r({", ".join(_ARRAYS)}, ord)
 ),
 stored AS (
   INSERT INTO message (id, conversation_id, direction, author, text, payload, channel,
-                       delivery_status, delivery_error, created_at)
-  SELECT message_id, :conversation_id, :direction, author, text, payload, :channel,
-         delivery_status, delivery_error, :created_at
+                       channel_message_id, delivery_status, delivery_error, created_at)
+  SELECT message_id, :conversation_id, direction, author, text, payload, :channel,
+         channel_message_id, delivery_status, delivery_error, CAST(created_at AS TIMESTAMPTZ)
   FROM reply
+  ON CONFLICT (channel, channel_message_id) DO NOTHING
 ),
 queued AS (
   INSERT INTO outbox (id, conversation_id, message_id, channel, address, payload,
@@ -102,7 +120,6 @@ queued AS (
     statement = text(sql).bindparams(
         *(bindparam(f"r_{name}", type_=postgresql.ARRAY(String)) for name in _ARRAYS),
         bindparam("conversation_id", type_=Integer),
-        bindparam("direction", type_=String),
         bindparam("channel", type_=String),
         bindparam("address", type_=String),
         bindparam("status", type_=String),
@@ -123,15 +140,22 @@ _REPLIES = replies_statement()
 
 
 def reply_arrays(
-    conversation_id: int, channel: str, address: str, replies: Sequence[NewReply], now: datetime
+    conversation_id: int,
+    channel: str,
+    address: str,
+    replies: Sequence[NewReply],
+    now: datetime,
+    inbound: NewInbound | None = None,
 ) -> dict[str, Any]:
-    """The parameters of `replies_statement` for `replies`."""
+    """The parameters of `replies_statement` for `replies`, after `inbound` if given."""
     rows = [_values(conversation_id, channel, address, reply, now) for reply in replies]
-    arrays = {f"r_{name}": [row[name] for row in rows] for name in _ARRAYS}
+    if inbound is not None:
+        inbound_row = inbound_values(conversation_id, channel, inbound)
+        rows.insert(0, {**inbound_row, "delivery_error": None, "delivery": None})
+    arrays = {f"r_{name}": [_text(row[name]) for row in rows] for name in _ARRAYS}
     return {
         **arrays,
         "conversation_id": conversation_id,
-        "direction": Direction.OUT.value,
         "channel": channel,
         "address": address,
         "status": OutboxStatus.PENDING.value,
@@ -166,6 +190,15 @@ class SqlReplies(Repository):
         return sum(1 for reply in replies if reply.refused is None)
 
 
+def _text(value: Any) -> str | None:
+    """An array element: text, or None (times as ISO 8601 text with their offset)."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"not a text column value: {value!r}")
+
+
 def _values(
     conversation_id: int, channel: str, address: str, reply: NewReply, now: datetime
 ) -> dict[str, Any]:
@@ -181,6 +214,7 @@ def _values(
             DeliveryStatus.PENDING if refused is None else DeliveryStatus.FAILED
         ).value,
         "delivery_error": None if refused is None else refused[:ERROR_MAX],
+        "channel_message_id": None,
         "created_at": now,
         "address": address,
         "delivery": reply.payload if refused is None else None,  # what the outbox sends

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,6 +26,8 @@ from dialogs.flow.events import (
 )
 from dialogs.negotiation.policy import default_policy
 from storage import Database, MessageRow, upgrade
+from storage.repositories.conversations import SqlConversations
+from storage.rows import LockedChat
 
 NOW = datetime(2026, 11, 25, 13, 0, tzinfo=UTC)
 KEY = ConversationKey(ChannelName.WEBCHAT, "wc_service_test_1")
@@ -240,6 +244,73 @@ async def test_a_new_chats_first_messages_at_two_processes_at_once_make_one_chat
     finally:
         await first_db.dispose()
         await second_db.dispose()
+
+
+@pytest.fixture
+async def two_services(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[tuple[ConversationService, ConversationService, Database]]:
+    """Two services with their own pools and locks, as two `quita run` processes would be,
+    on a started chat whose next reads both happen before either saves (PostgreSQL reads a
+    chat without locking it, and saves only if nobody wrote it meanwhile)."""
+    dbs = [Database(postgres_url), Database(postgres_url)]
+    try:
+        await import_debts(dbs[0], SAMPLE_DEBTS_CSV, today=NOW.date(), now=NOW)
+        first, second = (ConversationService(d, default_policy(), ManualClock(NOW)) for d in dbs)
+        await first.handle(inbound(StartRequested(), "start"))
+        _read_together(monkeypatch)
+        yield first, second, dbs[0]
+    finally:
+        for d in dbs:
+            await d.dispose()
+
+
+def _read_together(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hold each unlocked read of a chat until the other process has read it too."""
+    both_read = asyncio.Barrier(2)
+    read = SqlConversations.read_unlocked
+
+    async def read_then_wait(self: SqlConversations, *args: Any) -> LockedChat | None:
+        found = await read(self, *args)
+        await both_read.wait()
+        return found
+
+    monkeypatch.setattr(SqlConversations, "read_unlocked", read_then_wait)
+
+
+async def test_a_chat_written_by_another_process_after_the_read_is_handled_again_locked(
+    two_services: tuple[ConversationService, ConversationService, Database],
+) -> None:
+    first, second, db = two_services
+    results = await asyncio.gather(
+        first.handle(inbound(TextReceived("oi"), "m-1")),
+        second.handle(inbound(TextReceived("ajuda"), "m-2")),
+    )
+
+    assert not any(result.duplicate for result in results)
+    rows = await transcript(db)
+    asked = [r.text for r in rows if r.author == "debtor"]
+    assert asked[0] == "/start"
+    assert sorted(asked[1:]) == ["ajuda", "oi"]  # each stored once, whichever came first
+    assert all(replies for replies in _runs_of_bot_replies(rows))  # and each answered
+    async with db.transaction(write=False) as tx:
+        chat = await tx.conversations.by_key(KEY.channel.value, KEY.address)
+    assert chat is not None
+    assert chat.version == 3  # three steps saved, none lost
+
+
+async def test_the_same_message_at_two_processes_after_both_read_is_answered_once(
+    two_services: tuple[ConversationService, ConversationService, Database],
+) -> None:
+    first, second, db = two_services
+    message = inbound(TextReceived("529.982.247-25"), "cpf")
+
+    results = await asyncio.gather(first.handle(message), second.handle(message))
+
+    assert sorted(result.duplicate for result in results) == [False, True]
+    rows = await transcript(db)
+    assert [r.text for r in rows if r.author == "debtor"] == ["/start", "529.982.247-25"]
+    assert sum("Total atualizado" in r.text for r in rows) == 1
 
 
 def _runs_of_bot_replies(rows: list[MessageRow]) -> list[list[MessageRow]]:

@@ -13,7 +13,7 @@ from sqlalchemy.exc import StatementError
 from storage.database import Database
 from storage.repositories.conversations import StaleConversationError
 from storage.repositories.debtors import NewDebt
-from storage.rows import ConversationRow, LockedChat, NewInbound
+from storage.rows import ConversationRow, LockedChat, NewInbound, NewReply
 from storage.types import NaiveDatetimeError, dump_json
 from tests.storage.helpers import NOW, new_conversation, new_debt, new_debtor
 from tests.waiting import eventually
@@ -230,3 +230,48 @@ async def test_touch_moves_only_the_version_on(db: Database) -> None:
     async with db.transaction() as tx:
         await tx.conversations.touch(chat.id)
         assert await tx.conversations.get(chat.id) == dataclasses.replace(chat, version=1)
+
+
+async def test_read_unlocked_finds_the_chat_its_snapshot_and_whether_the_message_is_new(
+    db: Database,
+) -> None:
+    chat, debt_id = await _linked_chat(db, "11")
+    hello = NewInbound("m-11", "oi", "debtor", NOW)
+    async with db.transaction() as tx:
+        assert await tx.conversations.read_unlocked("telegram", "nobody", hello) is None
+        read = await tx.conversations.read_unlocked("telegram", "11", hello)
+    assert read is not None
+    assert (read.row, read.new) == (chat, True)
+    assert read.snapshot is not None
+    assert [(d.debt_id, d.principal_cents) for d in read.snapshot.debts] == [(debt_id, 123456)]
+    assert await _transcript_texts(db, chat.id) == []  # reading stores nothing
+
+    async with db.transaction() as tx:
+        await tx.conversations.save(chat, loaded=chat, inbound=hello, replies=[_reply("olá")])
+    async with db.transaction() as tx:
+        again = await tx.conversations.read_unlocked("telegram", "11", hello)
+    assert again is not None
+    assert not again.new
+    assert await _transcript_texts(db, chat.id) == ["oi", "olá"]  # the message, then the reply
+
+
+async def test_a_stale_save_stores_neither_the_message_nor_the_replies(db: Database) -> None:
+    chat, _ = await _linked_chat(db, "12")
+    async with db.transaction() as tx:
+        await tx.conversations.touch(chat.id)  # another writer moved the version on
+    hello = NewInbound("m-12", "oi", "debtor", NOW)
+    with pytest.raises(StaleConversationError):
+        async with db.transaction() as tx:
+            await tx.conversations.save(chat, loaded=chat, inbound=hello, replies=[_reply("olá")])
+    assert await _transcript_texts(db, chat.id) == []
+    async with db.transaction(write=False) as tx:
+        assert await tx.outbox.pending_count() == 0
+
+
+def _reply(text: str) -> NewReply:
+    return NewReply(text=text, payload=dump_json({"text": text}), author="bot")
+
+
+async def _transcript_texts(db: Database, conversation_id: int) -> list[str]:
+    async with db.transaction(write=False) as tx:
+        return [row.text for row in await tx.messages.transcript(conversation_id)]
