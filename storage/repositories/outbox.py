@@ -19,6 +19,7 @@ from sqlalchemy import (
     FromClause,
     Integer,
     Select,
+    String,
     Update,
     any_,
     bindparam,
@@ -28,6 +29,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects import postgresql
@@ -194,6 +196,30 @@ _NEXT_DUE = Prepared(_next_due_statement(by_channel=False))
 _NEXT_DUE_CHANNEL = Prepared(_next_due_statement(by_channel=True))
 _CLAIM = Prepared(lambda dialect: _claim_statement(dialect, by_channel=False))
 _CLAIM_CHANNEL = Prepared(lambda dialect: _claim_statement(dialect, by_channel=True))
+# PostgreSQL: a round's deliveries marked sent, and their messages given their platform ids,
+# in one statement over arrays. As two executemany statements the server started an executor
+# per row and statement: ~2 per reply sent.
+_MARK_SENT_ALL = Prepared(
+    text(
+        f"""
+WITH marked AS (
+  UPDATE outbox SET status = '{OutboxStatus.SENT.value}', channel_message_id = s.cmid,
+                    sent_at = :k_at, claimed_until = NULL
+  FROM unnest(CAST(:k_ids AS INTEGER[]), CAST(:k_cmids AS TEXT[])) AS s(id, cmid)
+  WHERE outbox.id = s.id
+  RETURNING outbox.message_id, s.cmid
+)
+UPDATE message SET channel_message_id = marked.cmid,
+  delivery_status = CASE WHEN message.delivery_status = '{DeliveryStatus.PENDING.value}'
+                         THEN '{DeliveryStatus.SENT.value}' ELSE message.delivery_status END
+FROM marked WHERE message.id = marked.message_id
+"""  # noqa: S608 - only our enum values go into the text
+    ).bindparams(
+        bindparam("k_ids", type_=postgresql.ARRAY(Integer)),
+        bindparam("k_cmids", type_=postgresql.ARRAY(String)),
+        bindparam("k_at", type_=t.c.sent_at.type),
+    )
+)
 # Row `k_id` is still being sent under the lease (`k_until`) that `claim` gave it: whoever
 # claimed it since decides what happens to it.
 _STILL_LEASED = (
@@ -323,9 +349,14 @@ class SqlOutbox(Repository):
     async def mark_sent_many(
         self, sent: Sequence[tuple[OutboxRow, str | None]], now: datetime
     ) -> None:
-        """`mark_sent` for a whole round in two executemany statements instead of two per row
-        (a None platform id: sent, but the id is not kept)."""
+        """`mark_sent` for a whole round: one statement on PostgreSQL, two executemany
+        statements on SQLite (a None platform id: sent, but the id is not kept)."""
         if not sent:
+            return
+        if self.is_postgres:
+            ids = [row.id for row, _ in sent]
+            cmids = [cmid for _, cmid in sent]
+            await self.conn.run(_MARK_SENT_ALL, {"k_ids": ids, "k_cmids": cmids, "k_at": now})
             return
         await self.conn.run_many(
             _MARK_SENT, [{"k_id": row.id, "k_cmid": cmid, "k_at": now} for row, cmid in sent]
