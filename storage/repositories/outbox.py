@@ -197,8 +197,8 @@ _NEXT_DUE_CHANNEL = Prepared(_next_due_statement(by_channel=True))
 _CLAIM = Prepared(lambda dialect: _claim_statement(dialect, by_channel=False))
 _CLAIM_CHANNEL = Prepared(lambda dialect: _claim_statement(dialect, by_channel=True))
 # PostgreSQL: a round's deliveries marked sent, and their messages given their platform ids,
-# in one statement over arrays. As two executemany statements the server started an executor
-# per row and statement: ~2 per reply sent.
+# in one statement over arrays: one round trip, where two executemany calls took two (with
+# delivery running in the bench, 0.84 → 0.81 ms of Quita's CPU per event).
 _MARK_SENT_ALL = Prepared(
     text(
         f"""
