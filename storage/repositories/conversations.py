@@ -176,8 +176,7 @@ class SqlConversations(Repository):
             row = ConversationRow.from_row(found[0])
             messages = SqlMessages(self.conn, self.dialect)
             new = await messages.add_new_inbound(row.id, channel, message) is not None
-            nested = found[0]["snapshot"] if new else None
-            return LockedChat(row, new, None if nested is None else snapshot_from_json(nested))
+            return LockedChat(row, new, _snapshot_in(found[0]) if new else None)
         params: dict[str, Any] = {"k_channel": channel, "k_address": address}
         values = inbound_values(row_id=None, channel=channel, message=message)
         params.update((f"m_{name}", values[name]) for name in INBOUND_COLUMNS[1:])
@@ -191,8 +190,7 @@ class SqlConversations(Repository):
             return LockedChat(row, new, None)
         if locked["seen_version"] != row.version:  # the lock waited: read after it
             return LockedChat(row, new, await self._snapshot(row.debtor_id))
-        nested = locked["snapshot"]  # None: the debtor was erased
-        return LockedChat(row, new, None if nested is None else snapshot_from_json(nested))
+        return LockedChat(row, new, _snapshot_in(locked))
 
     async def read_unlocked(
         self, channel: str, address: str, message: NewInbound
@@ -215,8 +213,7 @@ class SqlConversations(Repository):
         row = ConversationRow.from_row(found[0])
         if found[0]["seen"] or row.debtor_id is None:
             return LockedChat(row, not found[0]["seen"], None)
-        nested = found[0]["snapshot"]  # None: the debtor was erased
-        return LockedChat(row, True, None if nested is None else snapshot_from_json(nested))
+        return LockedChat(row, True, _snapshot_in(found[0]))
 
     async def touch(self, conversation_id: int) -> None:
         """Move the version on without other changes: a step changed what the chat's snapshot
@@ -332,6 +329,12 @@ class SqlConversations(Repository):
 
 def _links(row: ConversationRow) -> tuple[object, ...]:
     return tuple(getattr(row, column) for column in _LINK_COLUMNS)
+
+
+def _snapshot_in(found: Mapping[str, Any]) -> DebtorSnapshot | None:
+    """The debtor's snapshot read with the chat's row; None when the debtor was erased."""
+    nested = found["snapshot"]
+    return None if nested is None else snapshot_from_json(nested)
 
 
 def _first(rows: list[dict[str, Any]]) -> ConversationRow | None:

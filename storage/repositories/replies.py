@@ -152,7 +152,8 @@ def reply_arrays(
     if inbound is not None:
         inbound_row = inbound_values(conversation_id, channel, inbound)
         rows.insert(0, {**inbound_row, "delivery_error": None, "delivery": None})
-    arrays = {f"r_{name}": [_text(row[name]) for row in rows] for name in _ARRAYS}
+    arrays = {f"r_{name}": [row[name] for row in rows] for name in _ARRAYS}
+    arrays["r_created_at"] = [row["created_at"].isoformat() for row in rows]  # TEXT[] too
     return {
         **arrays,
         "conversation_id": conversation_id,
@@ -188,15 +189,6 @@ class SqlReplies(Repository):
                     delivery["idempotency_key"] = f"msg:{message_id}"
                     await self.conn.run(_DELIVERY, delivery)
         return sum(1 for reply in replies if reply.refused is None)
-
-
-def _text(value: Any) -> str | None:
-    """An array element: text, or None (times as ISO 8601 text with their offset)."""
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(f"not a text column value: {value!r}")
 
 
 def _values(
