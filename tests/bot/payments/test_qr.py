@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 from decimal import Decimal
+from typing import Any
 
+import segno
 from PIL import Image
 from pyzbar.pyzbar import decode
 
@@ -41,3 +43,31 @@ def test_scale_changes_the_image_size_not_the_content() -> None:
 
     assert Image.open(io.BytesIO(large)).size[0] == 2 * Image.open(io.BytesIO(small)).size[0]
     assert _scan(small) == _scan(large) == [payload]
+
+
+def test_the_image_is_pixel_for_pixel_the_one_segno_draws() -> None:
+    payload = build_brcode(
+        PixCharge("+5511998765432", "Loja Exemplo", "Campinas", Decimal("1234.56"), txid_for(3, 2))
+    )
+    segnos = io.BytesIO()
+    segno.make(payload, error="m", micro=False, boost_error=False).save(
+        segnos, kind="png", scale=8, border=4
+    )
+
+    ours, theirs = Image.open(io.BytesIO(qr_png(payload))), Image.open(segnos)
+
+    assert ours.mode == theirs.mode == "1"
+    assert ours.size == theirs.size
+    assert ours.tobytes() == theirs.tobytes()
+
+
+def test_drawing_speed(benchmark: Any) -> None:
+    """What one PIX agreement's QR costs the outbox's drawing process (`make bench`)."""
+    payloads = [
+        build_brcode(PixCharge("+5511998765432", "Loja", "Campinas", Decimal(n), txid_for(n, 1)))
+        for n in range(1, 21)
+    ]
+
+    images = benchmark(lambda: [qr_png(payload) for payload in payloads])
+
+    assert _scan(images[-1]) == [payloads[-1]]

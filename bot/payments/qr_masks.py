@@ -1,0 +1,186 @@
+"""The QR symbol segno draws, with its data mask chosen in a fraction of segno's time.
+
+A QR encoder tries all eight data masks and keeps the one whose symbol scores the lowest
+penalty (ISO/IEC 18004:2015, 7.8.3: runs of one colour, 2×2 blocks, finder-like patterns, the
+dark share). segno scores each mask module by module in Python: ~5.5 of the ~10 ms a PIX code
+took, and the outbox draws one per agreement. Here segno encodes the payload once, with mask
+0, and the other seven candidates are derived from it: the data modules flip where mask 0 and
+mask k differ. Each candidate is one big integer, a byte per module and a separator byte
+after each row, so masking is one XOR and the penalties are C-level operations on it (a
+regular expression for runs, a byte search for the pattern, shifted XORs and a bit count for
+blocks and dark modules) instead of a Python loop per module.
+
+The result is the symbol `segno.make` itself draws: the same rules, the same order, the same
+tie-break (tests/bot/payments/test_qr_masks.py compares every module on random payloads).
+The layout of a symbol (which modules carry data, which are reserved for format and version
+information) comes from segno's encoder, so the two cannot disagree about it.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import segno
+from segno import encoder
+
+__all__ = ["qr_modules"]
+
+_MASKS = 8
+_SEPARATOR = 2  # after each row: neither a light (0) nor a dark (1) module
+_FINDER_LIKE = b"\x01\x00\x01\x01\x01\x00\x01"  # 1:1:3:1:1
+_N1, _N2, _N3, _N4 = 3, 3, 40, 10
+_UNSET = 2  # segno's value for a module nothing has been placed in yet
+
+
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    """What depends only on the symbol's width; computed once per version."""
+
+    width: int
+    keep: int  # 0x00 on the format/version modules (blank while masks are scored), else 0xFF
+    # (the `*_columns` fields: the same, with the symbol transposed)
+    keep_columns: int
+    flips: tuple[int, ...]  # per mask: 0x01 on data modules where mask 0 and the mask differ
+    flips_columns: tuple[int, ...]
+    block_corners: int  # 0x01 where a 2×2 block's lower right corner can be (rows ≥ 1, cols ≥ 1)
+    ones: int  # 0x01 on every module
+    ones_with_separators: int  # 0x01 on every byte
+    comparable: int  # 0x01 on every byte that has a byte before it
+
+
+def qr_modules(payload: str, error: str) -> tuple[bytes, ...]:
+    """The rows of `segno.make(payload, error=error, micro=False, boost_error=False)`, one
+    byte per module (1 dark, 0 light), border not included."""
+    first = segno.make(payload, error=error, micro=False, boost_error=False, mask=0)
+    rows = first.matrix
+    layout = _layout(len(rows))
+    base = _joined(rows, _SEPARATOR) & layout.keep
+    base_columns = _joined(tuple(zip(*rows, strict=True)), _SEPARATOR) & layout.keep_columns
+    scores = [
+        _penalty(base ^ layout.flips[mask], base_columns ^ layout.flips_columns[mask], layout)
+        for mask in range(_MASKS)
+    ]
+    best = scores.index(min(scores))  # the first of equals, as segno does
+    if best == 0:
+        return tuple(bytes(row) for row in rows)
+    return _finished(base ^ layout.flips[best], layout, first, best)
+
+
+def _joined(rows: Iterable[bytes | bytearray | tuple[int, ...]], separator: int) -> int:
+    """The rows as one integer, a byte per module and `separator` after each row."""
+    end = bytes([separator])
+    return int.from_bytes(b"".join(bytes(row) + end for row in rows), "big")
+
+
+def _split(modules: int, width: int) -> list[bytes]:
+    stride = width + 1
+    data = modules.to_bytes(width * stride, "big")
+    return [data[start : start + width] for start in range(0, len(data), stride)]
+
+
+def _finished(modules: int, layout: _Layout, first: segno.QRCode, mask: int) -> tuple[bytes, ...]:
+    """The masked data with the format and version information of `mask` drawn in."""
+    rows = tuple(bytearray(row) for row in _split(modules, layout.width))
+    version = encoder.normalize_version(first.version)
+    error = encoder.normalize_errorlevel(first.error)
+    encoder.add_format_info(rows, version, error, mask)
+    encoder.add_version_info(rows, version)
+    return tuple(bytes(row) for row in rows)
+
+
+def _penalty(rows: int, columns: int, layout: _Layout) -> int:
+    """The mask penalty N1 + N2 + N3 + N4 of the symbol (as `segno.encoder.mask_scores`)."""
+    width = layout.width
+    row_bytes = rows.to_bytes(width * (width + 1), "big")
+    column_bytes = columns.to_bytes(width * (width + 1), "big")
+    score = _N3 * (_finder_like(row_bytes, width) + _finder_like(column_bytes, width))
+    score += _long_runs(rows, layout) + _long_runs(columns, layout)
+    # N2: a module equal to its left, upper and upper-left neighbours closes a 2×2 block.
+    stride_bits = 8 * (width + 1)
+    across = rows ^ (rows >> 8)  # each module against its left neighbour
+    differs = across | (across >> stride_bits) | (rows ^ (rows >> stride_bits))
+    open_corners = ((differs | (differs >> 1)) & layout.block_corners).bit_count()
+    score += _N2 * ((width - 1) ** 2 - open_corners)
+    # N4: 10 points per full 5 % the dark share is away from half.
+    # (in segno's float steps: a share of exactly 45 % must round as it does there)
+    dark_share = (rows & layout.ones).bit_count() / width**2
+    score += _N4 * int(abs(dark_share * 100 - 50) / 5)
+    return score
+
+
+def _long_runs(modules: int, layout: _Layout) -> int:
+    """N1: 3 points for each run of five modules of one colour in a line, 1 more for each
+    module beyond five. A module equal to the four before it is the fifth or a later module
+    of a run; if the one five back differs, it is exactly the fifth. Summed over a run of
+    length L: (L - 4) later-or-fifth modules plus 2 for the run, L - 2 points in all."""
+    across = modules ^ (modules >> 8)
+    same = ((across | (across >> 1)) & layout.ones_with_separators) ^ layout.comparable
+    fifth_or_later = same & (same >> 8) & (same >> 16) & (same >> 24)
+    fifth = fifth_or_later & ~(same >> 32)
+    return _N1 * fifth.bit_count() + (fifth_or_later.bit_count() - fifth.bit_count())
+
+
+def _finder_like(data: bytes, width: int) -> int:
+    """Finder-like patterns with four light modules (or the edge) before or after them,
+    found and skipped exactly as segno does (its `n3_pattern_occurrences`), per line."""
+    count = 0
+    stride = width + 1
+    found = data.find(_FINDER_LIKE)
+    while found != -1:
+        line = found - found % stride
+        index = found - line
+        after = found + 7
+        before_light = not any(data[line + max(index - 4, 0) : found])
+        after_light = not any(data[after : line + min(index + 11, width)])
+        if index in (0, width - 7) or before_light or after_light:
+            count += 1
+        else:
+            after = found + 4
+        found = data.find(_FINDER_LIKE, after)
+    return count
+
+
+@functools.lru_cache(maxsize=40)
+def _layout(width: int) -> _Layout:
+    function_patterns = encoder.make_matrix(width, width)
+    encoder.add_finder_patterns(function_patterns, width, width)
+    encoder.add_alignment_patterns(function_patterns, width, width)
+    function_patterns[-8][8] = 1  # the dark module
+    reserved = encoder.make_matrix(width, width, reserve_regions=True, add_timing=False)
+    timing = encoder.make_matrix(width, width, reserve_regions=False, add_timing=True)
+    masks = encoder.get_data_mask_functions(False)
+
+    def grid(cell: Callable[[int, int], int]) -> tuple[tuple[int, ...], ...]:
+        return tuple(tuple(cell(i, j) for j in range(width)) for i in range(width))
+
+    def is_data(i: int, j: int) -> bool:
+        return bool(function_patterns[i][j] == _UNSET)
+
+    def kept(i: int, j: int) -> int:
+        blank = reserved[i][j] == 0 and timing[i][j] == _UNSET
+        return 0x00 if blank else 0xFF
+
+    keep = grid(kept)
+
+    def flip(mask: int) -> tuple[tuple[int, ...], ...]:
+        return grid(lambda i, j: int(is_data(i, j) and masks[0](i, j) != masks[mask](i, j)))
+
+    flips = [flip(mask) for mask in range(_MASKS)]
+    corners = grid(lambda i, j: int(i > 0 and j > 0))
+    return _Layout(
+        width=width,
+        keep=_joined(keep, 0xFF),
+        keep_columns=_joined(_transposed(keep), 0xFF),
+        flips=tuple(_joined(flip, 0) for flip in flips),
+        flips_columns=tuple(_joined(_transposed(flip), 0) for flip in flips),
+        block_corners=_joined(corners, 0),
+        ones=_joined(grid(lambda i, j: 1), 0),
+        ones_with_separators=_joined(grid(lambda i, j: 1), 1),
+        comparable=_joined(grid(lambda i, j: 1), 1) & ~(1 << (8 * width * (width + 1) - 8)),
+    )
+
+
+def _transposed(rows: tuple[tuple[int, ...], ...]) -> tuple[tuple[int, ...], ...]:
+    return tuple(zip(*rows, strict=True))
