@@ -281,7 +281,9 @@ async def bench(
             if processes > 1:
                 if rig.db.dialect != "postgresql":
                     raise ValueError("several processes need PostgreSQL (SQLite has one writer)")
-                results = await _bench_processes(url, debtors, rate, processes, echo)
+                results = await _bench_processes(
+                    url, debtors, rate, processes, echo, rig.db, deliver_during_runs
+                )
             else:
                 results = [await run_capacity(rig.counter, debtors, rig.clock, report)]
                 await drain_outbox(rig, echo)  # the next run starts clean
@@ -314,9 +316,16 @@ async def settle(db: Database, echo: Callable[[str], None]) -> None:
 
 
 async def _bench_processes(
-    url: str, debtors: int, rate: float, processes: int, echo: Callable[[str], None]
+    url: str,
+    debtors: int,
+    rate: float,
+    processes: int,
+    echo: Callable[[str], None],
+    db: Database,
+    deliver_during_runs: bool,
 ) -> list[Figures]:
-    """Both runs, each split over `processes` worker processes that start together."""
+    """Both runs, each split over `processes` worker processes that start together; the
+    tables are vacuumed between them, as in one process."""
     loop = asyncio.get_running_loop()
     share = debtors // processes
     results: list[Figures] = []
@@ -340,6 +349,7 @@ async def _bench_processes(
                     share,
                     rate / processes,
                     start_at,
+                    deliver_during_runs,
                 )
                 for n in range(processes)
             ]
@@ -352,6 +362,8 @@ async def _bench_processes(
                 figures.cpu_seconds += cpu
             echo(f"{label}: every process's outbox delivered its replies")
             results.append(figures)
+            if first == 0:
+                await settle(db, echo)
     return results
 
 
@@ -366,17 +378,24 @@ async def _outbox_drained(rig: _Rig) -> None:
 
 
 def _bench_slice(
-    url: str, closed_loop: bool, first: int, count: int, rate: float, start_at: float
+    url: str,
+    closed_loop: bool,
+    first: int,
+    count: int,
+    rate: float,
+    start_at: float,
+    deliver_during_runs: bool,
 ) -> tuple[int, float, list[float], float]:
     """In a worker process: one share of a run; (events, seconds, latencies, cpu seconds)."""
 
     async def run() -> Figures:
-        async with _rig(url, default_policy()) as rig:
+        async with _rig(url, default_policy(), deliver_during_runs=deliver_during_runs) as rig:
             await asyncio.sleep(max(0.0, start_at - time.time()))
             if closed_loop:
                 figures = await run_capacity(rig.counter, count, rig.clock, first=first)
             else:
                 figures = await run_open_loop(rig.counter, count, first, rate, rig.clock)
+            rig.delivery.start()  # (already running when it delivers during the runs)
             await _outbox_drained(rig)  # any process's outbox may deliver any chat's replies
             return figures
 

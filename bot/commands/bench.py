@@ -62,8 +62,8 @@ def bench_command(
     deliver_during: bool,
 ) -> None:
     """Drive simulated debtors through complete conversations and print the figures."""
-    if not deliver_during and (channel != "service" or processes > 1):
-        raise click.UsageError("--deliver-after is for --channel service in one process.")
+    if not deliver_during and channel != "service":
+        raise click.UsageError("--deliver-after is for --channel service.")
     if processes > 1 and (channel != "service" or not (database or "").startswith("postgresql")):
         raise click.UsageError(
             "--processes needs --channel service and a PostgreSQL --database "

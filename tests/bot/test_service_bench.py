@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Coroutine, Sequence
+from typing import Any
 
 import pytest
 from sqlalchemy import text
 
 from bot.bench import bench, script_for
+from bot.bench.figures import Figures
 from storage import Database
 
 DEBTORS = 4
@@ -56,3 +59,48 @@ async def _vacuumed_tables(url: str) -> set[str]:
 
 
 _DELIVERED = re.compile(r"outbox: ([\d,]+) replies delivered")
+
+
+async def test_several_processes_measure_the_service_path_alone(database_url: str) -> None:
+    """`--processes 2 --deliver-after`: both runs split over two processes, each delivering
+    only after its share of a run; every reply still goes out once."""
+    lines: list[str] = []
+
+    def run() -> Coroutine[Any, Any, Sequence[Figures]]:
+        return bench(
+            database_url,
+            DEBTORS,
+            500.0,
+            lines.append,
+            lambda _done: None,
+            processes=2,
+            deliver_during_runs=False,
+        )
+
+    if not database_url.startswith("postgresql"):
+        with pytest.raises(ValueError, match="several processes need PostgreSQL"):
+            await run()
+        return
+    capacity, at_rate, _ = await run()
+
+    events = DEBTORS * len(script_for(0))
+    assert capacity.events == at_rate.events == events
+    assert len(at_rate.latencies_ms) == events
+    sent, unsent = await _outbox_counts(database_url)
+    assert unsent == 0
+    assert sent == 2 * 15 * DEBTORS  # both runs' conversations, 15 replies each
+    assert await _vacuumed_tables(database_url) >= {"conversation", "message", "outbox"}
+
+
+async def _outbox_counts(url: str) -> tuple[int, int]:
+    db = Database(url)
+    try:
+        async with db.transaction(write=False) as tx:
+            query = text(
+                "SELECT count(*) FILTER (WHERE status = 'sent'), "
+                "count(*) FILTER (WHERE status <> 'sent') FROM outbox"
+            )
+            sent, other = (await tx.connection.execute(query)).one()
+            return int(sent), int(other)
+    finally:
+        await db.dispose()
