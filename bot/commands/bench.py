@@ -107,8 +107,8 @@ def bench_command(
         click.echo(f"five steps: {target.verdict(telegram.five_steps)}")
         click.echo(
             "(outbox rate limits lifted for the measurement; the whole conversation's tail "
-            "waits for the debtors' PIX QR codes, ~80 drawn a second, more than Telegram's "
-            "30 messages/s)"
+            "waits for the debtors' PIX QR codes, drawn one at a time in a process of their "
+            "own)"
         )
     else:
         # The closed loop shows capacity; the open loop at the offered rate shows latency.
