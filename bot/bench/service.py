@@ -6,7 +6,9 @@ Two load shapes:
 - latency at a target rate: events arrive at `rate` per second spread over the debtors (open
   loop, like real chat traffic), and the time from arrival to commit is measured.
 After each, the bench waits for the outbox to deliver every committed reply and says how
-long that took, so a run never hands its backlog to the next one. The baseline runs the same
+long that took, so a run never hands its backlog to the next one. With the outbox delivering
+during the runs, the open loop also gets a figure from each event's arrival to its last reply
+handed to the channel: what a debtor waits for. The baseline runs the same
 conversations through the pure dialog and rendering only, with no storage, so the cost of
 durability is visible.
 """
@@ -21,6 +23,7 @@ import os
 import random
 import tempfile
 import time
+from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -49,16 +52,18 @@ _SENT_IDS = itertools.count(1)
 
 
 class RecordingSender:
-    """Counts what the outbox would have sent."""
+    """Counts what the outbox would have sent, and notes when each chat's replies went."""
 
     channel = ChannelName.WEBCHAT
 
     def __init__(self) -> None:
         self.sent = 0
+        self.sent_at: dict[str, list[float]] = defaultdict(list)  # per chat, in sending order
         self._progress = asyncio.Event()
 
     async def send(self, address: str, message: OutboundMessage) -> str:
         self.sent += 1
+        self.sent_at[address].append(time.perf_counter())
         self._progress.set()
         # Unique like a platform's ids: across bench processes, and across runs in one.
         return f"bench-{os.getpid()}-{next(_SENT_IDS)}"
@@ -77,14 +82,49 @@ class ReplyCounter:
         self.service = service
         self.queued = 0
 
-    async def handle(self, inbound: Inbound) -> None:
+    async def handle(self, inbound: Inbound) -> int:
+        """Handle `inbound`; the number of replies it queued."""
         result = await self.service.handle(inbound)  # (`+=` around an await loses updates)
         self.queued += result.replies
+        return result.replies
+
+
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """One open-loop event: whose, which of their messages, when it arrived, replies queued."""
+
+    debtor: int
+    index: int
+    at: float
+    replies: int
+
+
+def replies_out(run: Figures, arrivals: Sequence[Arrival], sender: RecordingSender) -> Figures:
+    """From each event's arrival to its last reply handed to the channel: what a debtor waits
+    for, service and delivery together. Each chat's replies leave in the order its events
+    were handled, so the chat's n-th sent reply belongs to the event that queued it."""
+    figures = Figures("  its replies out", run.events, run.seconds, cpu_seconds=run.cpu_seconds)
+    by_debtor: dict[int, list[Arrival]] = defaultdict(list)
+    for arrival in arrivals:
+        by_debtor[arrival.debtor].append(arrival)
+    for debtor, events in by_debtor.items():
+        sent = iter(sender.sent_at[_address(debtor)])
+        for event in sorted(events, key=lambda arrival: arrival.index):
+            last = None
+            for _ in range(event.replies):
+                last = next(sent, None)
+            if last is not None:
+                figures.latencies_ms.append((last - event.at) * 1000)
+    return figures
+
+
+def _address(n: int) -> str:
+    return f"wc_bench{n:07d}"
 
 
 def _inbound(n: int, i: int, event: Event, at: datetime) -> Inbound:
     return Inbound(
-        key=ConversationKey(ChannelName.WEBCHAT, f"wc_bench{n:07d}"),
+        key=ConversationKey(ChannelName.WEBCHAT, _address(n)),
         event=event,
         received_at=at,
         message_id=f"bench{n}:{i}",
@@ -123,6 +163,7 @@ async def run_open_loop(
     rate: float,
     clock: ManualClock,
     echo: Callable[[str], None] | None = None,
+    arrivals: list[Arrival] | None = None,
 ) -> Figures:
     """Events arrive at `rate`/s in total (a Poisson process), like real chat traffic.
 
@@ -131,7 +172,8 @@ async def run_open_loop(
     all greeting in the first second and all confirming an agreement in the last. Each
     arrival becomes its own task when it arrives, like a webhook request; the service's
     per-chat lock handles a debtor's messages in arrival order. Latency runs from the arrival
-    time, so time spent queued behind a slow predecessor counts.
+    time, so time spent queued behind a slow predecessor counts. `arrivals`, if given,
+    receives every event's arrival and reply count (for `replies_out`).
     """
     figures = Figures(f"service @ {rate:,.0f}/s offered", 0, 0.0)
     rng = random.Random(7)
@@ -141,9 +183,11 @@ async def run_open_loop(
     gaps = [rng.expovariate(rate) for _ in senders]
 
     async def arrive(n: int, i: int, arrival: float) -> None:
-        await service.handle(_inbound(offset + n, i, scripts[n][i], clock.now()))
+        replies = await service.handle(_inbound(offset + n, i, scripts[n][i], clock.now()))
         figures.latencies_ms.append((time.perf_counter() - arrival) * 1000)
         figures.events += 1
+        if arrivals is not None:
+            arrivals.append(Arrival(offset + n, i, arrival, replies))
 
     async def everyone() -> None:
         sent = [0] * debtors
@@ -288,10 +332,14 @@ async def bench(
                 results = [await run_capacity(rig.counter, debtors, rig.clock, report)]
                 await drain_outbox(rig, echo)  # the next run starts clean
                 await settle(rig.db, echo)
-                results.append(
-                    await run_open_loop(rig.counter, debtors, debtors, rate, rig.clock, report)
+                arrivals: list[Arrival] = []
+                at_rate = await run_open_loop(
+                    rig.counter, debtors, debtors, rate, rig.clock, report, arrivals
                 )
+                results.append(at_rate)
                 await drain_outbox(rig, echo)
+                if deliver_during_runs:
+                    results.append(replies_out(at_rate, arrivals, rig.sender))
     results.append(run_baseline(debtors, policy))
     return results
 

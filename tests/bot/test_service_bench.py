@@ -22,7 +22,7 @@ async def test_the_bench_runs_every_conversation_and_waits_for_every_reply(
 ) -> None:
     lines: list[str] = []
 
-    capacity, at_rate, baseline = await bench(
+    capacity, at_rate, *replies_out, baseline = await bench(
         database_url,
         DEBTORS,
         500.0,
@@ -36,6 +36,14 @@ async def test_the_bench_runs_every_conversation_and_waits_for_every_reply(
         assert figures.events == events
         assert len(figures.latencies_ms) == events
         assert figures.seconds > 0
+    if deliver_during_runs:
+        # Every scripted message is answered, and a reply goes out only after its event is
+        # committed: the wait for replies includes the wait for the commit.
+        (out,) = replies_out
+        assert len(out.latencies_ms) == events
+        assert out.percentile(50) >= at_rate.percentile(50)
+    else:
+        assert replies_out == []
     # Each storage run is followed by the outbox draining everything it committed: the
     # second total includes the first, and the open loop's debtors got their replies too.
     delivered = [int(m.group(1).replace(",", "")) for m in map(_DELIVERED.match, lines) if m]
