@@ -14,7 +14,11 @@ their reason and never retried. Either way the rest of that chat's run is handed
 (the claim does not count as an attempt), so nothing overtakes the failed row.
 
 A rate-limited channel has at most about a second of its rate in flight, so claimed rows
-never wait in the limiter for long: the lease outlives them.
+never wait in the limiter for long: the lease outlives them. Its global rate is shared by
+every process through the database: a round claims only as many of its rows as the
+channel's shared budget (`OutboxQueue.budget`, a token bucket in a row) has tokens for, so
+several `quita run` processes together stay within the platform's limit. Each process's own
+bucket then spreads its rows over the second.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from datetime import datetime, timedelta
 from itertools import groupby
 
 from bot.channels.base import RefusedMessage, Sender, SendError, SendErrorKind
-from bot.clock import Clock
+from bot.clock import Clock, SystemClock
 from bot.outbound_codec import load
 from bot.outbound_media import materialize
 from bot.rate_limit import PerKeyBuckets, TokenBucket
@@ -86,11 +90,13 @@ class OutboxWorker:
         linger_seconds: float = 0.01,
         rng: random.Random | None = None,
         refusals: Refusals | None = None,
+        pace_clock: Clock | None = None,
     ) -> None:
         """`batch_size`: rows of one channel claimed per round (one write transaction);
         `run_length`: rows of one chat per claim (also at most the channel's per-chat burst,
         so a run is not paced); `refusals`: what a channel's refusal means (shared with the
-        service, which hears of later refusals)."""
+        service, which hears of later refusals); `pace_clock`: real time for the shared
+        rate budgets (`clock` may be a test's or the bench's fixed business time)."""
         self._db = db
         self._senders = dict(senders)
         self._clock = clock
@@ -115,6 +121,8 @@ class OutboxWorker:
             name: PerKeyBuckets(limit.per_chat_rate, limit.per_chat_burst)
             for name, limit in self._limits.items()
         }
+        self._pace_clock = pace_clock or SystemClock()
+        self._budget_refills: dict[str, float] = {}  # channel → loop time of its next token
         self.delivered = 0
         self.refusals = refusals or Refusals()
         self._unrecorded: list[tuple[OutboxRow, str]] = []  # sent, not yet marked sent
@@ -196,13 +204,20 @@ class OutboxWorker:
             return  # runs finished while the last round was waiting for its transaction
         waiting = [self._finished.wait(), stop.wait()]
         wait_for: float | None = None
+        loop_now = asyncio.get_running_loop().time()
         channels = [channel for channel in self._senders if self._room(channel)]
-        if channels:
+        # A channel whose shared budget ran out waits for its next token, not for commits.
+        ready = [c for c in channels if self._budget_refills.get(c, loop_now) <= loop_now]
+        if ready:
             waiting.append(self._wakeup.wait())
             wait_for = self._idle_poll
-            next_due = await self._next_due(channels)
+            next_due = await self._next_due(ready)
             if next_due is not None:
                 wait_for = max(0.0, min(wait_for, (next_due - self._clock.now()).total_seconds()))
+        for channel in channels:
+            if (refill := self._budget_refills.get(channel, loop_now)) > loop_now:
+                until_refill = refill - loop_now
+                wait_for = until_refill if wait_for is None else min(wait_for, until_refill)
         waiters = [asyncio.ensure_future(waiter) for waiter in waiting]
         try:
             await asyncio.wait(waiters, timeout=wait_for, return_when=asyncio.FIRST_COMPLETED)
@@ -235,10 +250,8 @@ class OutboxWorker:
                     await tx.outbox.mark_sent_many(sent, now)
                 await tx.outbox.release(back)
                 for channel, room in rooms.items():
-                    rows = await tx.outbox.claim(
-                        room, self._lease_seconds, now, channel=channel, per_chat=self._run(channel)
-                    )
-                    more = more or len(rows) == room
+                    rows, cut = await self._claim(tx, channel, room, now)
+                    more = more or (len(rows) == room and not cut)
                     claimed += rows
         except Exception:
             self._handed_back[:0] = back
@@ -258,6 +271,35 @@ class OutboxWorker:
         for _, run in groupby(claimed, key=lambda row: row.conversation_id):
             self._start(list(run))
         return len(claimed), more
+
+    async def _claim(
+        self, tx: UnitOfWork, channel: str, room: int, now: datetime
+    ) -> tuple[list[OutboxRow], bool]:
+        """Claim up to `room` rows of `channel`, and no more than its shared budget allows
+        (rate-limited channels); also whether the budget cut the claim short."""
+        budget = None
+        wanted = room
+        if (limit := self._limits.get(channel)) is not None:
+            burst = self._global[channel].burst
+            budget = await tx.outbox.budget(
+                channel, limit.rate_per_second, burst, self._pace_clock.now()
+            )
+            room = min(room, int(budget.available))
+        rows: list[OutboxRow] = []
+        if room > 0:
+            rows = await tx.outbox.claim(
+                room, self._lease_seconds, now, channel=channel, per_chat=self._run(channel)
+            )
+        self._budget_refills.pop(channel, None)
+        if budget is None or limit is None:
+            return rows, False
+        await tx.outbox.spend(budget, len(rows))
+        cut = room < wanted and len(rows) == room
+        left = budget.available - len(rows)
+        if cut and left < 1:
+            wait = (1 - left) / limit.rate_per_second
+            self._budget_refills[channel] = asyncio.get_running_loop().time() + wait
+        return rows, cut
 
     async def _record_each(self, sent: list[tuple[OutboxRow, str]], now: datetime) -> bool:
         """Record deliveries one by one after a round's transaction failed.

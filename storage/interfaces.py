@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from storage.enums import InviteOutcome
 from storage.repositories.debtors import NewDebt, NewDebtor, Upserted
+from storage.repositories.outbox import ChannelBudget
 from storage.rows import (
     AgentRow,
     AgentSessionRow,
@@ -158,6 +159,10 @@ class OutboxQueue(Protocol):
     async def get(self, outbox_id: int) -> OutboxRow | None: ...
     async def pending_count(self) -> int: ...
     async def next_due_at(self, channels: Sequence[str] | None = None) -> datetime | None: ...
+    async def budget(
+        self, channel: str, rate_per_second: float, burst: float, now: datetime
+    ) -> ChannelBudget: ...
+    async def spend(self, budget: ChannelBudget, sent: int) -> None: ...
 
 
 class Debtors(Protocol):

@@ -12,7 +12,7 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, Index, MetaData, Text, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, Float, Index, MetaData, Text, UniqueConstraint
 from sqlalchemy import text as sql_text
 from sqlmodel import Field, SQLModel
 
@@ -260,6 +260,19 @@ class Outbox(SQLModel, table=True):
     channel_message_id: str | None = Field(default=None, max_length=128)
     created_at: datetime = _when(default_now=True)
     sent_at: datetime | None = _when()
+
+
+class SendBudget(SQLModel, table=True):
+    """A channel's sending rate shared by every process's outbox: a token bucket in a row.
+
+    Each delivery round takes its rows' worth of tokens under the row's lock, so several
+    processes together stay within the platform's global limit (Telegram ~30/s)."""
+
+    __tablename__ = "send_budget"
+
+    channel: str = Field(primary_key=True, max_length=16)
+    tokens: float = Field(sa_type=Float, nullable=False)
+    refilled_at: datetime = _when(nullable=False)
 
 
 class Agreement(SQLModel, table=True):

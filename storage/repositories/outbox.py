@@ -12,6 +12,7 @@ other's chats.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import (
@@ -44,6 +45,7 @@ from storage.types import utc_now
 
 t = tables.outbox
 message_t = tables.message
+budget_t = tables.send_budget
 UNSENT = (OutboxStatus.PENDING.value, OutboxStatus.SENDING.value)
 
 
@@ -265,8 +267,49 @@ _ATTACH_CHANNEL_ID = Prepared(
 )
 
 
+@dataclass(frozen=True, slots=True)
+class ChannelBudget:
+    """A channel's shared bucket as one round found it: the messages it may still send
+    (refilled to the round's time), and the time the refill counted up to."""
+
+    channel: str
+    available: float
+    refilled_at: datetime
+
+
+_LOCK_BUDGET = select(budget_t.c.tokens, budget_t.c.refilled_at).where(
+    budget_t.c.channel == bindparam("b_channel")
+)
+
+
 class SqlOutbox(Repository):
     __slots__ = ()
+
+    async def budget(
+        self, channel: str, rate_per_second: float, burst: float, now: datetime
+    ) -> ChannelBudget:
+        """`channel`'s shared sending budget now: the tokens left, plus `rate_per_second` for
+        every second since it was last refilled, at most `burst`. Its row stays locked (on
+        SQLite the write transaction already excludes other writers) until the transaction
+        ends; `spend` records what the round took. A clock behind the last refill (another
+        host's) refills nothing, and never moves the refill time back."""
+        lock = _LOCK_BUDGET.with_for_update() if self.is_postgres else _LOCK_BUDGET
+        found = (await self.conn.execute(lock, {"b_channel": channel})).first()
+        if found is None:  # the channel's first round: a full bucket (another may race us)
+            new = {"channel": channel, "tokens": burst, "refilled_at": now}
+            await self.conn.execute(self.insert_or_ignore(budget_t, ("channel",)).values(new))
+            found = (await self.conn.execute(lock, {"b_channel": channel})).one()
+        elapsed = max(0.0, (now - found.refilled_at).total_seconds())
+        available = min(float(burst), found.tokens + elapsed * rate_per_second)
+        return ChannelBudget(channel, available, max(now, found.refilled_at))
+
+    async def spend(self, budget: ChannelBudget, sent: int) -> None:
+        """Take `sent` messages' worth of tokens from the budget `budget` found."""
+        await self.conn.execute(
+            update(budget_t)
+            .where(budget_t.c.channel == budget.channel)
+            .values(tokens=budget.available - sent, refilled_at=budget.refilled_at)
+        )
 
     async def enqueue(self, rows: Sequence[NewOutbox], *, now: datetime | None = None) -> list[int]:
         """Queue deliveries; rows whose idempotency key already exists are skipped.

@@ -1,0 +1,69 @@
+"""A channel's global rate holds for every process together, not for each one alone."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from bot.clock import ManualClock
+from storage import Database
+from tests.bot.test_outbox import ScriptedSender, enqueue, run_worker, worker_for
+
+RATE = 20.0  # messages/s for the channel, as TELEGRAM_RATE_PER_SECOND would set it
+CHATS = 60
+
+
+async def test_two_workers_share_the_channels_rate(db: Database) -> None:
+    """Two workers on one database, as two `quita run` processes: 60 messages to 60 chats
+    at 20/s with a second's burst take two seconds, not the half second two separate
+    buckets would allow; each message goes out once."""
+    await enqueue(db, {str(2000 + n): [f"m{n}"] for n in range(CHATS)})
+    sender = ScriptedSender()
+    first, second = (
+        worker_for(db, sender, rate_per_second=RATE, per_chat_rate=1, per_chat_burst=3)
+        for _ in range(2)
+    )
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    everything = asyncio.ensure_future(sender.wait_delivered(CHATS))
+    await asyncio.gather(run_worker(first, everything), run_worker(second, everything))
+
+    elapsed = loop.time() - began
+    assert sorted(text for _, text, _ in sender.delivered) == sorted(f"m{n}" for n in range(CHATS))
+    # A second's worth (20) at once, the other 40 at 20/s.
+    assert elapsed >= (CHATS - RATE) / RATE * 0.9
+    assert first.delivered > 0
+    assert second.delivered > 0
+
+
+async def test_the_budget_refills_at_the_rate_up_to_the_burst(db: Database) -> None:
+    clock = ManualClock(datetime(2026, 11, 26, 14, 0, tzinfo=UTC))
+
+    async def take(wanted: int) -> float:
+        async with db.transaction(write=True) as tx:
+            budget = await tx.outbox.budget("telegram", RATE, RATE, clock.now())
+            await tx.outbox.spend(budget, min(wanted, int(budget.available)))
+            return budget.available
+
+    assert await take(18) == RATE  # a new channel starts with a full second
+    assert await take(0) == 2
+    clock.advance(timedelta(milliseconds=100))
+    assert await take(4) == 4  # 2 left + 0.1 s × 20
+    clock.advance(timedelta(seconds=30))
+    assert await take(0) == RATE  # never more than the burst
+
+
+async def test_a_clock_behind_the_last_refill_refills_nothing(db: Database) -> None:
+    """Processes on hosts whose clocks disagree must not mint tokens from the difference."""
+    ahead = datetime(2026, 11, 26, 14, 0, 1, tzinfo=UTC)
+    behind = ahead - timedelta(seconds=1)
+    async with db.transaction(write=True) as tx:
+        budget = await tx.outbox.budget("whatsapp", 80, 80, ahead)
+        await tx.outbox.spend(budget, 80)
+    async with db.transaction(write=True) as tx:
+        budget = await tx.outbox.budget("whatsapp", 80, 80, behind)
+        assert budget.available == 0
+        await tx.outbox.spend(budget, 0)
+    async with db.transaction(write=True) as tx:
+        later = await tx.outbox.budget("whatsapp", 80, 80, ahead + timedelta(seconds=0.5))
+    assert later.available == 40  # half a second after the ahead host's refill, not 1.5 s
