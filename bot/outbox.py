@@ -277,29 +277,30 @@ class OutboxWorker:
     ) -> tuple[list[OutboxRow], bool]:
         """Claim up to `room` rows of `channel`, and no more than its shared budget allows
         (rate-limited channels); also whether the budget cut the claim short."""
-        budget = None
-        wanted = room
-        if (limit := self._limits.get(channel)) is not None:
-            burst = self._global[channel].burst
-            budget = await tx.outbox.budget(
-                channel, limit.rate_per_second, burst, self._pace_clock.now()
-            )
-            room = min(room, int(budget.available))
-        rows: list[OutboxRow] = []
-        if room > 0:
-            rows = await tx.outbox.claim(
-                room, self._lease_seconds, now, channel=channel, per_chat=self._run(channel)
-            )
-        self._budget_refills.pop(channel, None)
-        if budget is None or limit is None:
-            return rows, False
+        limit = self._limits.get(channel)
+        if limit is None:
+            return await self._claim_rows(tx, channel, room, now), False
+        budget = await tx.outbox.budget(
+            channel, limit.rate_per_second, self._global[channel].burst, self._pace_clock.now()
+        )
+        allowed = min(room, int(budget.available))
+        rows = await self._claim_rows(tx, channel, allowed, now) if allowed else []
         await tx.outbox.spend(budget, len(rows))
-        cut = room < wanted and len(rows) == room
+        cut = allowed < room and len(rows) == allowed
         left = budget.available - len(rows)
-        if cut and left < 1:
+        if cut and left < 1:  # woken when the next token is due, not by every commit
             wait = (1 - left) / limit.rate_per_second
             self._budget_refills[channel] = asyncio.get_running_loop().time() + wait
+        else:
+            self._budget_refills.pop(channel, None)
         return rows, cut
+
+    async def _claim_rows(
+        self, tx: UnitOfWork, channel: str, count: int, now: datetime
+    ) -> list[OutboxRow]:
+        return await tx.outbox.claim(
+            count, self._lease_seconds, now, channel=channel, per_chat=self._run(channel)
+        )
 
     async def _record_each(self, sent: list[tuple[OutboxRow, str]], now: datetime) -> bool:
         """Record deliveries one by one after a round's transaction failed.
