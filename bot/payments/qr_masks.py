@@ -6,9 +6,9 @@ dark share). segno scores each mask module by module in Python: ~5.5 of the ~10 
 took, and the outbox draws one per agreement. Here segno encodes the payload once, with mask
 0, and the other seven candidates are derived from it: the data modules flip where mask 0 and
 mask k differ. Each candidate is one big integer, a byte per module and a separator byte
-after each row, so masking is one XOR and the penalties are C-level operations on it (a
-regular expression for runs, a byte search for the pattern, shifted XORs and a bit count for
-blocks and dark modules) instead of a Python loop per module.
+after each row, so masking is one XOR and the penalties are C-level operations on it
+(shifted XORs and bit counts for runs, blocks and dark modules, a byte search for the
+finder-like pattern) instead of a Python loop per module.
 
 The result is the symbol `segno.make` itself draws: the same rules, the same order, the same
 tie-break (tests/bot/payments/test_qr_masks.py compares every module on random payloads).
@@ -169,6 +169,9 @@ def _layout(width: int) -> _Layout:
 
     flips = [flip(mask) for mask in range(_MASKS)]
     corners = grid(lambda i, j: int(i > 0 and j > 0))
+    modules = grid(lambda i, j: 1)
+    every_byte = _joined(modules, 1)
+    first_byte = 1 << (8 * width * (width + 1) - 8)
     return _Layout(
         width=width,
         keep=_joined(keep, 0xFF),
@@ -176,9 +179,9 @@ def _layout(width: int) -> _Layout:
         flips=tuple(_joined(flip, 0) for flip in flips),
         flips_columns=tuple(_joined(_transposed(flip), 0) for flip in flips),
         block_corners=_joined(corners, 0),
-        ones=_joined(grid(lambda i, j: 1), 0),
-        ones_with_separators=_joined(grid(lambda i, j: 1), 1),
-        comparable=_joined(grid(lambda i, j: 1), 1) & ~(1 << (8 * width * (width + 1) - 8)),
+        ones=_joined(modules, 0),
+        ones_with_separators=every_byte,
+        comparable=every_byte & ~first_byte,
     )
 
 
