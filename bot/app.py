@@ -94,7 +94,9 @@ def build(
     service = ConversationService(db, policy, clock, refusals=refusals)
     hub = WebchatHub()
     default_limits = {
-        "webchat": ChannelLimits(rate_per_second=500, per_chat_rate=50, per_chat_burst=50),
+        "webchat": ChannelLimits(
+            rate_per_second=500, per_chat_rate=50, per_chat_burst=50, shared=False
+        ),
         "telegram": ChannelLimits(rate_per_second=settings.telegram_rate_per_second),
         "whatsapp": ChannelLimits(rate_per_second=settings.whatsapp_rate_per_second),
     }

@@ -58,9 +58,14 @@ recorded, long before the lease could run out and let another claim send it agai
 
 @dataclass(frozen=True, slots=True)
 class ChannelLimits:
+    """`shared`: the rate is the platform's, for the bot as a whole, so every process's
+    outbox takes from one budget in the database; False for a limit each process keeps on
+    its own (the web chat's, whose sockets live in the process that sends to them)."""
+
     rate_per_second: float
     per_chat_rate: float = 1.0
     per_chat_burst: float = 3.0
+    shared: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,7 +283,7 @@ class OutboxWorker:
         """Claim up to `room` rows of `channel`, and no more than its shared budget allows
         (rate-limited channels); also whether the budget cut the claim short."""
         limit = self._limits.get(channel)
-        if limit is None:
+        if limit is None or not limit.shared:
             return await self._claim_rows(tx, channel, room, now), False
         budget = await tx.outbox.budget(
             channel, limit.rate_per_second, self._global[channel].burst, self._pace_clock.now()

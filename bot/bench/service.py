@@ -283,7 +283,7 @@ async def _rig(
         db,
         {"webchat": sender},
         clock,
-        limits={"webchat": ChannelLimits(100_000, 100_000, 100_000)},
+        limits={"webchat": ChannelLimits(100_000, 100_000, 100_000, shared=False)},
         idle_poll_seconds=0.05,
     )
     service.on_commit(outbox.wake)

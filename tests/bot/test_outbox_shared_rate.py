@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from bot.clock import ManualClock
-from storage import Database
+from sqlalchemy import select
+
+from bot.clock import ManualClock, SystemClock
+from bot.outbox import ChannelLimits, OutboxWorker
+from storage import Database, tables
 from tests.bot.test_outbox import ScriptedSender, enqueue, run_worker, worker_for
 
 RATE = 20.0  # messages/s for the channel, as TELEGRAM_RATE_PER_SECOND would set it
@@ -67,3 +70,24 @@ async def test_a_clock_behind_the_last_refill_refills_nothing(db: Database) -> N
     async with db.transaction(write=True) as tx:
         later = await tx.outbox.budget("whatsapp", 80, 80, ahead + timedelta(seconds=0.5))
     assert later.available == 40  # half a second after the ahead host's refill, not 1.5 s
+
+
+async def test_a_limit_each_process_keeps_alone_takes_nothing_from_the_database(
+    db: Database,
+) -> None:
+    """The web chat's limit is per process (its sockets are): no shared budget is kept."""
+    await enqueue(db, {"3000": ["olá"]})
+    sender = ScriptedSender()
+    worker = OutboxWorker(
+        db,
+        {"telegram": sender},
+        SystemClock(),
+        limits={"telegram": ChannelLimits(RATE, shared=False)},
+        idle_poll_seconds=0.05,
+    )
+
+    await run_worker(worker, asyncio.ensure_future(sender.wait_delivered(1)))
+
+    async with db.transaction(write=False) as tx:
+        budgets = (await tx.connection.execute(select(tables.send_budget))).all()
+    assert budgets == []
