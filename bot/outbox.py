@@ -38,7 +38,7 @@ from bot.outbound_codec import load
 from bot.outbound_media import materialize
 from bot.rate_limit import PerKeyBuckets, TokenBucket
 from bot.refusals import Refusals
-from storage import Database, OutboxRow, UnitOfWork
+from storage import Database, GroupRolledBackError, OutboxRow, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -235,11 +235,12 @@ class OutboxWorker:
         async with self._db.transaction(write=False) as tx:
             return await tx.outbox.next_due_at(channels)
 
-    async def _round(self, *, claim: bool = True) -> tuple[int, bool]:
+    async def _round(self, *, claim: bool = True, retryable: bool = True) -> tuple[int, bool]:
         """Record the deliveries finished so far, hand back the rows runs left untried, and
         claim what there is room for — one write transaction — then start delivering.
         Returns the rows claimed, and whether a channel's claim was cut at its room (so more
-        rows may be waiting)."""
+        rows may be waiting). `retryable`: the transaction needs no savepoint of its own,
+        since the round runs again if its commit group is rolled back."""
         rooms = {channel: self._room(channel) for channel in self._senders} if claim else {}
         rooms = {channel: room for channel, room in rooms.items() if room}
         sent, self._unrecorded = self._unrecorded, []
@@ -250,7 +251,7 @@ class OutboxWorker:
         claimed: list[OutboxRow] = []
         more = False
         try:
-            async with self._db.transaction(write=True) as tx:
+            async with self._db.transaction(write=True, retryable=retryable) as tx:
                 if sent:
                     await tx.outbox.mark_sent_many(sent, now)
                 await tx.outbox.release(back)
@@ -258,6 +259,11 @@ class OutboxWorker:
                     rows, cut = await self._claim(tx, channel, room, now)
                     more = more or (len(rows) == room and not cut)
                     claimed += rows
+        except GroupRolledBackError:
+            # Another writer of its commit group failed: nothing of this round was stored.
+            self._unrecorded[:0] = sent
+            self._handed_back[:0] = back
+            return await self._round(claim=claim, retryable=False)
         except Exception:
             self._handed_back[:0] = back
             if not sent:

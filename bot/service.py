@@ -47,7 +47,7 @@ from dialogs.flow.events import (
 from dialogs.flow.snapshots import DebtorSnapshot
 from dialogs.frozen import evolve
 from dialogs.negotiation.policy import Policy
-from storage import ConversationRow, Database, UnitOfWork
+from storage import ConversationRow, Database, GroupRolledBackError, UnitOfWork
 from storage.enums import DeliveryStatus
 from storage.repositories.conversations import StaleConversationError
 from storage.rows import LockedChat, NewInbound
@@ -157,16 +157,26 @@ class ConversationService:
             except StaleConversationError:
                 # Another process wrote the chat after it was read: nothing was stored.
                 log.info("a chat changed between its read and its save; handling it again locked")
+            return await self._handle_once(inbound, optimistic=False)
+        try:  # SQLite: the event's transaction without a savepoint of its own
+            return await self._handle_once(inbound, optimistic=False, retryable=True)
+        except GroupRolledBackError:
+            # Another event of its commit group failed and took this one's work with it:
+            # nothing was stored. This time with a savepoint, so that cannot happen twice.
+            log.info("an event's commit group was rolled back; handling it again")
         return await self._handle_once(inbound, optimistic=False)
 
-    async def _handle_once(self, inbound: Inbound, *, optimistic: bool) -> HandleResult:
+    async def _handle_once(
+        self, inbound: Inbound, *, optimistic: bool, retryable: bool = False
+    ) -> HandleResult:
         """One attempt at the event in one transaction. `optimistic` (PostgreSQL): read the
         chat without locking it and save only if nobody wrote it meanwhile (`read_unlocked`);
-        a plain step is then two statements and no transaction block."""
+        a plain step is then two statements and no transaction block. `retryable` (SQLite):
+        the caller handles `GroupRolledBackError` by calling again."""
         now = self._clock.now()
         event = inbound.event
         policy = self._policy  # one policy for the whole event, even if replaced meanwhile
-        async with self._db.transaction() as tx:
+        async with self._db.transaction(retryable=retryable) as tx:
             opened, unstored = await self._open(tx, inbound, now, optimistic=optimistic)
             conv = opened.row
             if not opened.new:

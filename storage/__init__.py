@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from storage.database import Database, UnitOfWork
 from storage.engine import create_engine, dialect_of
+from storage.group_commit import GroupRolledBackError
 from storage.migrate import upgrade
 from storage.rows import (
     AgreementRow,
@@ -31,6 +32,7 @@ __all__ = [
     "Database",
     "DebtRow",
     "DebtorRow",
+    "GroupRolledBackError",
     "InstallmentRow",
     "MessageRow",
     "NewInstallment",

@@ -10,9 +10,10 @@ PostgreSQL: a connection the process keeps open, its transaction run straight on
 connection driven inline (see `storage.connection`); write transactions start with
 `BEGIN IMMEDIATE` and, within one process, queue on an asyncio lock, so SQLite never has
 to arbitrate between this process's own writers; queued writers share one COMMIT, each in
-its own savepoint (`storage.group_commit`). Automatic WAL checkpoints are off for those
-connections (they would run inside a commit, on the event loop); `WalCheckpointer` copies
-the WAL back into the database file from a worker thread instead.
+its own savepoint, or with none when it can run again (`storage.group_commit`). Automatic
+WAL checkpoints are off for those connections (they would run inside a commit, on the event
+loop); `WalCheckpointer` copies the WAL back into the database file from a worker thread
+instead.
 """
 
 from __future__ import annotations
@@ -138,14 +139,18 @@ class Database:
                 url, auto_checkpoint=self._checkpointer is None
             )
 
-    def transaction(self, *, write: bool = True) -> AbstractAsyncContextManager[UnitOfWork]:
+    def transaction(
+        self, *, write: bool = True, retryable: bool = False
+    ) -> AbstractAsyncContextManager[UnitOfWork]:
         """One transaction; commits on normal exit, rolls back on an exception.
 
         `write=False` is for read-only work: on SQLite it starts a deferred transaction and
-        does not queue behind writers; it must not write.
+        does not queue behind writers; it must not write. `retryable=True`: the caller runs
+        its work again when it raises `GroupRolledBackError` (SQLite: it gets no savepoint, see
+        `storage.group_commit`; PostgreSQL never raises it).
         """
         if write and self._sqlite_writer is not None:
-            return self._sqlite_writer.transaction_as(_sqlite_unit_of_work)
+            return self._sqlite_writer.transaction_as(_sqlite_unit_of_work, retryable=retryable)
         return self._transaction(write=write)
 
     @asynccontextmanager

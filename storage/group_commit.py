@@ -12,6 +12,17 @@ member gets the error, as each would have on its own. A member cancelled while i
 the COMMIT is still committed with its group.
 
 Alone, a writer pays one extra turn of the loop; under load, one COMMIT serves many events.
+
+A savepoint is not free: SQLite copies every page a savepoint changes, the first time it does,
+into the savepoint's journal, and an event touches ~15 pages (~3 % of an event's CPU, and
+longer writer turns). A writer that can run its work again (`transaction(retryable=True)`:
+the conversation service's events) therefore gets none. If such a writer fails, the work
+of every retryable writer since the last one with a savepoint is undone with it (`ROLLBACK
+TO` a checkpoint kept after that writer, or the whole transaction when there is none), and
+those writers get `GroupRolledBackError` instead of a commit: nothing of theirs was stored, and
+they run again — with a savepoint, so another's failure cannot undo them twice. The failing
+writer gets its own error, as before. Failures are rare (a bug, a full disk), so the
+savepoints saved on every event outweigh the work done twice when one happens.
 Under load (the last group had more than one writer) a group also waits `commit_delay`
 (1 ms) before its COMMIT, like PostgreSQL's `commit_delay`: at 1,000 events/s the writers of
 that millisecond join it, and fewer, larger commits write each shared page (the tables'
@@ -34,8 +45,18 @@ from sqlalchemy.engine import Connection
 
 T = TypeVar("T")
 
+__all__ = ["GroupCommitWriter", "GroupRolledBackError"]
+
 MAX_GROUP = 12  # bounds the wait of the group's first member (~12 events of work)
 COMMIT_DELAY_SECONDS = 0.001  # under load: how long a group waits for more writers
+
+
+class GroupRolledBackError(Exception):
+    """This writer's work was undone, not stored, because another writer of its group failed
+    (it ran without a savepoint: `transaction(retryable=True)`). Run it again."""
+
+    def __init__(self) -> None:
+        super().__init__("another writer of this commit group failed; run the work again")
 
 
 @dataclass(eq=False)
@@ -43,9 +64,14 @@ class _Group:
     connection: Connection
     members: int = 0
     broken: BaseException | None = None
-    # One future per member that ended its savepoint, resolved by the COMMIT: a member
-    # cancelled while it waits cancels only its own.
+    # One future per member that ended its work, resolved by the COMMIT: a member cancelled
+    # while it waits cancels only its own.
     waiters: list[asyncio.Future[None]] = field(default_factory=list)
+    # The waiters of retryable members whose work a retryable member's failure would undo:
+    # those since the checkpoint (or since BEGIN, with none).
+    exposed: list[asyncio.Future[None]] = field(default_factory=list)
+    checkpoint: bool = False  # CHECKPOINT is open: the work before it is safe
+    kept_since_checkpoint: bool = False  # a savepoint member finished after it (or with none)
 
     def resolve(self, error: BaseException | None) -> None:
         for waiter in self.waiters:
@@ -53,14 +79,28 @@ class _Group:
                 continue
             if error is None:
                 waiter.set_result(None)
+            elif isinstance(error, GroupRolledBackError):
+                waiter.set_exception(GroupRolledBackError())  # one per waiter: own traceback
             else:
                 waiter.set_exception(error)
+
+    def roll_back_exposed(self) -> None:
+        """Undo the exposed members' work and tell them (a retryable member failed)."""
+        exposed, self.exposed = set(self.exposed), []
+        self.waiters = [waiter for waiter in self.waiters if waiter not in exposed]
+        for waiter in exposed:
+            if not waiter.done():
+                waiter.set_exception(GroupRolledBackError())
 
     def driver(self) -> sqlite3.Connection:
         driver: sqlite3.Connection | None = self.connection.connection.driver_connection
         if driver is None:  # pragma: no cover - an open transaction always has one
             raise RuntimeError("SQLite connection is closed")
         return driver
+
+
+CHECKPOINT = "quita_kept"
+"""Savepoint after the last member that had one: a retryable failure rolls back to it."""
 
 
 def _commit(group: _Group) -> None:
@@ -93,42 +133,62 @@ class GroupCommitWriter:
         self._group: _Group | None = None
         self._closers: set[asyncio.Task[None]] = set()
 
-    def transaction(self) -> Member[Connection]:
+    def transaction(self, *, retryable: bool = False) -> Member[Connection]:
         """The connection, inside this caller's savepoint of the current group:
-        `async with writer.transaction() as connection:`."""
-        return Member(self, _as_is)
+        `async with writer.transaction() as connection:`. `retryable`: no savepoint; the
+        caller runs its work again on `GroupRolledBackError` (see the module docstring)."""
+        return Member(self, _as_is, retryable=retryable)
 
-    def transaction_as(self, wrap: Callable[[Connection], T]) -> Member[T]:
+    def transaction_as(
+        self, wrap: Callable[[Connection], T], *, retryable: bool = False
+    ) -> Member[T]:
         """`transaction`, handing the caller `wrap(connection)` (e.g. a unit of work)."""
-        return Member(self, wrap)
+        return Member(self, wrap, retryable=retryable)
 
-    async def _join(self) -> tuple[_Group, str]:
-        """Take the writer, open a group if none is, and start this member's savepoint."""
+    async def _join(self, *, retryable: bool) -> tuple[_Group, str | None]:
+        """Take the writer, open a group if none is, and start this member's savepoint (a
+        retryable member: the checkpoint that keeps earlier members' work out of its reach)."""
         await self._lock.acquire()
         try:
             group = self._group
             if group is None:
                 group = self._group = _Group(await self._begin())
-            name = f"quita_w{group.members}"
+            name: str | None = None
+            if not retryable:
+                name = f"quita_w{group.members}"
+                group.driver().execute(f"SAVEPOINT {name}")
+            elif group.kept_since_checkpoint:
+                driver = group.driver()
+                if group.checkpoint:
+                    driver.execute(f"RELEASE {CHECKPOINT}")
+                driver.execute(f"SAVEPOINT {CHECKPOINT}")
+                group.checkpoint, group.kept_since_checkpoint = True, False
+                group.exposed.clear()  # their work is before the checkpoint now
             group.members += 1
-            group.driver().execute(f"SAVEPOINT {name}")
         except BaseException:
             self._lock.release()
             raise
         return group, name
 
     async def _leave(
-        self, group: _Group, name: str, *, failed: bool
+        self, group: _Group, name: str | None, *, failed: bool
     ) -> asyncio.Future[None] | None:
-        """End the member's savepoint (undone if it `failed`), commit a full (or broken)
-        group or schedule an opened one's commit, and free the writer. Returns what the
-        member waits on until its group is committed (None when it failed)."""
+        """End the member's work: its savepoint (undone if it `failed`), or for a retryable
+        member that failed, the exposed work with it. Then commit a full (or broken) group or
+        schedule an opened one's commit, and free the writer. Returns what the member waits
+        on until its group is committed (None when it failed)."""
         committed: asyncio.Future[None] | None = None
         try:
-            self._end_savepoint(group, name, undo=failed)
+            if name is not None:
+                self._end_savepoint(group, name, undo=failed)
+                group.kept_since_checkpoint = group.kept_since_checkpoint or not failed
+            elif failed:
+                self._undo_exposed(group)
             if not failed:
                 committed = asyncio.get_running_loop().create_future()
                 group.waiters.append(committed)
+                if name is None:
+                    group.exposed.append(committed)
             if group.members >= self._max_group or group.broken is not None:
                 await self._finish(group)
             elif group.members == 1:
@@ -136,6 +196,19 @@ class GroupCommitWriter:
         finally:
             self._lock.release()
         return committed
+
+    def _undo_exposed(self, group: _Group) -> None:
+        """A retryable member failed: roll back to the checkpoint, or with none (every member
+        so far was retryable) end the group, rolled back, at once."""
+        if not group.checkpoint:
+            group.broken = GroupRolledBackError()
+            return
+        try:
+            group.driver().execute(f"ROLLBACK TO {CHECKPOINT}")
+        except sqlite3.Error as error:
+            group.broken = error
+            return
+        group.roll_back_exposed()
 
     def _end_savepoint(self, group: _Group, name: str, *, undo: bool) -> None:
         """Keep (or undo) this writer's work inside the group's transaction."""
@@ -191,14 +264,17 @@ class Member(Generic[T]):
     """One writer's turn in a group (`GroupCommitWriter.transaction`). A plain class rather
     than a generator-based context manager: every event takes one."""
 
-    __slots__ = ("_group", "_name", "_wrap", "_writer")
+    __slots__ = ("_group", "_name", "_retryable", "_wrap", "_writer")
 
-    def __init__(self, writer: GroupCommitWriter, wrap: Callable[[Connection], T]) -> None:
+    def __init__(
+        self, writer: GroupCommitWriter, wrap: Callable[[Connection], T], *, retryable: bool
+    ) -> None:
         self._writer = writer
         self._wrap = wrap
+        self._retryable = retryable
 
     async def __aenter__(self) -> T:
-        self._group, self._name = await self._writer._join()
+        self._group, self._name = await self._writer._join(retryable=self._retryable)
         return self._wrap(self._group.connection)
 
     async def __aexit__(

@@ -6,6 +6,9 @@ import asyncio
 import random
 import time
 from datetime import UTC, datetime
+from typing import Any
+
+import pytest
 
 from bot.channels.base import ChannelName, OutboundMessage, SendError, SendErrorKind
 from bot.clock import SystemClock
@@ -174,3 +177,36 @@ async def test_per_chat_rate_is_respected(db: Database) -> None:
     times = [at for _, _, at in sender.delivered]
     # Two go at once (burst), the remaining four at 20/s: at least ~0.2 s in total.
     assert times[-1] - times[0] >= 0.18
+
+
+async def test_a_round_undone_by_its_commit_groups_failure_runs_again(
+    sqlite_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await enqueue(sqlite_db, {"chat-1": ["one", "two"]})
+    sender = ScriptedSender()
+    worker = worker_for(sqlite_db, sender)
+    rounds: list[bool] = []  # each write transaction's `retryable`
+    transaction = sqlite_db.transaction
+
+    def watched(*, write: bool = True, retryable: bool = False) -> Any:
+        rounds.append(retryable)
+        return transaction(write=write, retryable=retryable)
+
+    monkeypatch.setattr(sqlite_db, "transaction", watched)
+
+    async def a_writer_that_fails() -> None:  # joins the round's group, after it
+        async with transaction(retryable=True):
+            raise RuntimeError("a bug in another writer")
+
+    claimed, failed = await asyncio.gather(
+        worker.drain_once(), a_writer_that_fails(), return_exceptions=True
+    )
+
+    assert isinstance(failed, RuntimeError)
+    assert claimed == 2
+    assert rounds == [True, False]  # undone, then run again with a savepoint
+    assert [text for _, text, _ in sender.delivered] == ["one", "two"]
+    await worker.drain_once()  # records the deliveries
+    async with sqlite_db.transaction(write=False) as tx:
+        assert await tx.outbox.pending_count() == 0
+    assert len(sender.attempts) == 2  # each sent once

@@ -321,3 +321,34 @@ def _runs_of_bot_replies(rows: list[MessageRow]) -> list[list[MessageRow]]:
         elif runs:
             runs[-1].append(row)
     return runs
+
+
+async def _a_writer_that_fails(db: Database) -> None:
+    """Another writer without a savepoint (as events are) whose work fails half-way."""
+    async with db.transaction(retryable=True) as tx:
+        await tx.audit.record("system", "doomed", now=NOW)
+        raise RuntimeError("a bug in another writer")
+
+
+async def test_an_event_undone_by_its_commit_groups_failure_is_answered_once(
+    sqlite_db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    await import_debts(sqlite_db, SAMPLE_DEBTS_CSV, today=NOW.date(), now=NOW)
+    service = ConversationService(sqlite_db, default_policy(), ManualClock(NOW))
+
+    with caplog.at_level("INFO", logger="bot.service"):
+        handled, failed = await asyncio.gather(
+            service.handle(inbound(StartRequested(), "start")),
+            _a_writer_that_fails(sqlite_db),
+            return_exceptions=True,
+        )
+
+    assert isinstance(failed, RuntimeError)
+    assert not isinstance(handled, BaseException), handled
+    assert "commit group was rolled back" in caplog.text  # it shared the failed group
+    rows = await transcript(sqlite_db)
+    assert [r.text for r in rows if r.author == "debtor"] == ["/start"]
+    assert len([r for r in rows if r.author == "bot"]) == handled.replies > 0
+    assert await outbox_count(sqlite_db) == handled.replies  # each reply queued once
+    async with sqlite_db.transaction(write=False) as tx:
+        assert [row.action for row in await tx.audit.recent(limit=10)] == []

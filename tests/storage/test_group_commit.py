@@ -2,7 +2,9 @@
 
 What callers rely on: when `transaction()` returns, the work is committed (another process
 sees it); a writer that fails loses only its own work, never its group's; a writer cancelled
-while it waits does not strand the others.
+while it waits does not strand the others. A retryable writer (no savepoint) that fails takes
+back the other retryable work since the last savepoint, and those writers are told to run
+again: nothing of theirs is half-stored, and nothing a savepoint kept is lost.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 
 from storage.database import Database
 from storage.engine import create_inline_sqlite_engine
-from storage.group_commit import MAX_GROUP, GroupCommitWriter
+from storage.group_commit import MAX_GROUP, GroupCommitWriter, GroupRolledBackError
 from tests.storage.helpers import NOW
 
 
@@ -105,11 +107,20 @@ def _writer(
     return GroupCommitWriter(begin, after_commit, max_group=max_group, commit_delay=commit_delay)
 
 
-async def _insert(writer: GroupCommitWriter, name: str, wrote: asyncio.Event | None = None) -> None:
-    async with writer.transaction() as connection:
+async def _insert(
+    writer: GroupCommitWriter,
+    name: str,
+    wrote: asyncio.Event | None = None,
+    *,
+    retryable: bool = False,
+    fail: bool = False,
+) -> None:
+    async with writer.transaction(retryable=retryable) as connection:
         connection.execute(text("INSERT INTO probe VALUES (:name)"), {"name": name})
         if wrote is not None:
             wrote.set()
+        if fail:
+            raise RuntimeError(f"{name} failed")
 
 
 def _names(engine: Engine) -> set[str]:
@@ -171,3 +182,91 @@ async def test_a_failed_commit_reaches_every_member_and_keeps_nothing(engine: En
     assert _names(engine) == set()
     await _insert(writer, "next")  # the writer is free again
     assert _names(engine) == {"next"}
+
+
+# -- retryable writers: no savepoint, run again when a failure takes their work back -------
+
+
+def _outcome(outcome: BaseException | None) -> str:
+    return "committed" if outcome is None else type(outcome).__name__
+
+
+async def test_a_failing_retryable_writer_sends_its_retryable_group_back_to_run_again(
+    engine: Engine,
+) -> None:
+    commits: list[str] = []
+    writer = _writer(engine, commits, commit_delay=0.0)
+
+    outcomes = await asyncio.gather(
+        _insert(writer, "r1", retryable=True),
+        _insert(writer, "r2", retryable=True),
+        _insert(writer, "broken", retryable=True, fail=True),
+        _insert(writer, "after", retryable=True),
+        return_exceptions=True,
+    )
+
+    assert [_outcome(o) for o in outcomes] == [
+        "GroupRolledBackError",
+        "GroupRolledBackError",
+        "RuntimeError",
+        "committed",
+    ]
+    assert _names(engine) == {"after"}  # nothing of the group was half-stored
+    await _insert(writer, "r1", retryable=True)  # run again, as the error asks
+    assert _names(engine) == {"after", "r1"}
+
+
+async def test_a_retryable_failure_never_takes_back_what_a_savepoint_kept(engine: Engine) -> None:
+    commits: list[str] = []
+    writer = _writer(engine, commits, commit_delay=0.0)
+
+    outcomes = await asyncio.gather(
+        _insert(writer, "r0", retryable=True),
+        _insert(writer, "kept"),  # with a savepoint: cannot run again
+        _insert(writer, "r2", retryable=True),
+        _insert(writer, "broken", retryable=True, fail=True),
+        _insert(writer, "r4", retryable=True),
+        return_exceptions=True,
+    )
+
+    assert [_outcome(o) for o in outcomes] == [
+        "committed",
+        "committed",
+        "GroupRolledBackError",
+        "RuntimeError",
+        "committed",
+    ]
+    assert commits == ["COMMIT"]  # one group throughout
+    assert _names(engine) == {"r0", "kept", "r4"}
+
+
+async def test_a_failing_savepoint_writer_still_loses_only_its_own_work(engine: Engine) -> None:
+    commits: list[str] = []
+    writer = _writer(engine, commits, commit_delay=0.0)
+
+    outcomes = await asyncio.gather(
+        _insert(writer, "r1", retryable=True),
+        _insert(writer, "broken", fail=True),
+        _insert(writer, "r3", retryable=True),
+        return_exceptions=True,
+    )
+
+    assert [_outcome(o) for o in outcomes] == ["committed", "RuntimeError", "committed"]
+    assert _names(engine) == {"r1", "r3"}
+
+
+async def test_a_rolled_back_writer_is_told_even_while_it_waits_for_company(
+    engine: Engine,
+) -> None:
+    commits: list[str] = []
+    writer = _writer(engine, commits, commit_delay=LONG_DELAY, max_group=2)
+    await asyncio.gather(_insert(writer, "a"), _insert(writer, "b"))  # now under load
+    first_wrote = asyncio.Event()
+    first = asyncio.create_task(_insert(writer, "first", first_wrote, retryable=True))
+    await first_wrote.wait()  # its work is in, and its group waits LONG_DELAY for company
+
+    with pytest.raises(RuntimeError):
+        await _insert(writer, "broken", retryable=True, fail=True)
+    with pytest.raises(GroupRolledBackError):
+        await asyncio.wait_for(first, LONG_DELAY / 2)
+    assert _names(engine) == {"a", "b"}
