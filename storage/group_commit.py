@@ -4,30 +4,31 @@ SQLite has one writer at a time, so this process's write transactions already ru
 another (an asyncio lock), and each paid for its own BEGIN and COMMIT — the COMMIT appends
 every page the event touched to the WAL (~150 µs, the largest single cost of an event).
 Here the writers that run in the same turn of the event loop share one database
-transaction: each runs inside its own SAVEPOINT (its failure rolls back only its own work),
-and a task scheduled by the group's first writer commits for all on the next turn (or the
-writer that fills the group commits at once). Every member's `transaction()` returns only
-after that COMMIT, so "returned" still means "durably committed"; if the COMMIT fails, every
-member gets the error, as each would have on its own. A member cancelled while it waits for
-the COMMIT is still committed with its group.
+transaction: each runs inside its own SAVEPOINT (its failure rolls back only its own work)
+unless it can run again (below), and a task scheduled by the group's first writer commits
+for all on the next turn (or the writer that fills the group commits at once). Every
+member's `transaction()` returns only after that COMMIT, so "returned" still means "durably
+committed"; if the COMMIT fails, every member gets the error, as each would have on its own.
+A member cancelled while it waits for the COMMIT is still committed with its group.
 
 Alone, a writer pays one extra turn of the loop; under load, one COMMIT serves many events.
-
-A savepoint is not free: SQLite copies every page a savepoint changes, the first time it does,
-into the savepoint's journal, and an event touches ~15 pages (~3 % of an event's CPU, and
-longer writer turns). A writer that can run its work again (`transaction(retryable=True)`:
-the conversation service's events) therefore gets none. If such a writer fails, the work
-of every retryable writer since the last one with a savepoint is undone with it (`ROLLBACK
-TO` a checkpoint kept after that writer, or the whole transaction when there is none), and
-those writers get `GroupRolledBackError` instead of a commit: nothing of theirs was stored, and
-they run again — with a savepoint, so another's failure cannot undo them twice. The failing
-writer gets its own error, as before. Failures are rare (a bug, a full disk), so the
-savepoints saved on every event outweigh the work done twice when one happens.
 Under load (the last group had more than one writer) a group also waits `commit_delay`
 (1 ms) before its COMMIT, like PostgreSQL's `commit_delay`: at 1,000 events/s the writers of
 that millisecond join it, and fewer, larger commits write each shared page (the tables'
 last leaves, the header page) once instead of once per event — ~10 % less CPU per event, and
 less WAL to sync, for ~1 ms more latency. A writer alone never waits.
+
+A savepoint is not free: SQLite copies every page a savepoint changes, the first time it
+does, into the savepoint's journal, and an event touches ~15 pages (~3 % of an event's CPU,
+and longer turns holding the writer). So a writer that can run its work again
+(`transaction(retryable=True)`: the conversation service's events, the outbox's rounds) gets
+none. If such a writer fails, the work of every retryable writer since the last one with a
+savepoint goes with it (`ROLLBACK TO` a checkpoint kept after that writer, or the whole
+transaction when there is none). Those writers get `GroupRolledBackError` instead of a
+commit: nothing of theirs was stored, and they run again, with a savepoint, so that another
+writer's failure cannot undo them twice. The failing writer gets its own error, as before.
+Failures are rare (a bug, a full disk), so the savepoints saved on every event outweigh the
+work done twice when one happens.
 """
 
 from __future__ import annotations
