@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 
 import pytest
 from sqlalchemy import exc, text
@@ -187,8 +187,10 @@ async def test_a_failed_commit_reaches_every_member_and_keeps_nothing(engine: En
 # -- retryable writers: no savepoint, run again when a failure takes their work back -------
 
 
-def _outcome(outcome: BaseException | None) -> str:
-    return "committed" if outcome is None else type(outcome).__name__
+async def _outcomes(*writers: Awaitable[None]) -> list[str]:
+    """How each of the writers, run at once, ended: "committed" or its error's name."""
+    ended = await asyncio.gather(*writers, return_exceptions=True)
+    return ["committed" if outcome is None else type(outcome).__name__ for outcome in ended]
 
 
 async def test_a_failing_retryable_writer_sends_its_retryable_group_back_to_run_again(
@@ -197,15 +199,14 @@ async def test_a_failing_retryable_writer_sends_its_retryable_group_back_to_run_
     commits: list[str] = []
     writer = _writer(engine, commits, commit_delay=0.0)
 
-    outcomes = await asyncio.gather(
+    outcomes = await _outcomes(
         _insert(writer, "r1", retryable=True),
         _insert(writer, "r2", retryable=True),
         _insert(writer, "broken", retryable=True, fail=True),
         _insert(writer, "after", retryable=True),
-        return_exceptions=True,
     )
 
-    assert [_outcome(o) for o in outcomes] == [
+    assert outcomes == [
         "GroupRolledBackError",
         "GroupRolledBackError",
         "RuntimeError",
@@ -220,16 +221,15 @@ async def test_a_retryable_failure_never_takes_back_what_a_savepoint_kept(engine
     commits: list[str] = []
     writer = _writer(engine, commits, commit_delay=0.0)
 
-    outcomes = await asyncio.gather(
+    outcomes = await _outcomes(
         _insert(writer, "r0", retryable=True),
         _insert(writer, "kept"),  # with a savepoint: cannot run again
         _insert(writer, "r2", retryable=True),
         _insert(writer, "broken", retryable=True, fail=True),
         _insert(writer, "r4", retryable=True),
-        return_exceptions=True,
     )
 
-    assert [_outcome(o) for o in outcomes] == [
+    assert outcomes == [
         "committed",
         "committed",
         "GroupRolledBackError",
@@ -244,14 +244,13 @@ async def test_a_failing_savepoint_writer_still_loses_only_its_own_work(engine: 
     commits: list[str] = []
     writer = _writer(engine, commits, commit_delay=0.0)
 
-    outcomes = await asyncio.gather(
+    outcomes = await _outcomes(
         _insert(writer, "r1", retryable=True),
         _insert(writer, "broken", fail=True),
         _insert(writer, "r3", retryable=True),
-        return_exceptions=True,
     )
 
-    assert [_outcome(o) for o in outcomes] == ["committed", "RuntimeError", "committed"]
+    assert outcomes == ["committed", "RuntimeError", "committed"]
     assert _names(engine) == {"r1", "r3"}
 
 
