@@ -60,6 +60,10 @@ class GroupRolledBackError(Exception):
         super().__init__("another writer of this commit group failed; run the work again")
 
 
+CHECKPOINT = "quita_kept"
+"""Savepoint after the last member that had one: a retryable failure rolls back to it."""
+
+
 @dataclass(eq=False)
 class _Group:
     connection: Connection
@@ -85,8 +89,29 @@ class _Group:
             else:
                 waiter.set_exception(error)
 
-    def roll_back_exposed(self) -> None:
-        """Undo the exposed members' work and tell them (a retryable member failed)."""
+    def keep_earlier_work(self) -> None:
+        """Before a retryable member: if a savepoint member finished since the checkpoint (or
+        since BEGIN), move the checkpoint here, out of the new member's reach."""
+        if not self.kept_since_checkpoint:
+            return
+        driver = self.driver()
+        if self.checkpoint:
+            driver.execute(f"RELEASE {CHECKPOINT}")
+        driver.execute(f"SAVEPOINT {CHECKPOINT}")
+        self.checkpoint, self.kept_since_checkpoint = True, False
+        self.exposed.clear()  # their work is before the checkpoint now
+
+    def undo_exposed(self) -> None:
+        """A retryable member failed: roll back to the checkpoint and tell the members undone,
+        or with none (every member so far was retryable) break the group, rolled back whole."""
+        if not self.checkpoint:
+            self.broken = GroupRolledBackError()
+            return
+        try:
+            self.driver().execute(f"ROLLBACK TO {CHECKPOINT}")
+        except sqlite3.Error as error:
+            self.broken = error
+            return
         exposed, self.exposed = set(self.exposed), []
         self.waiters = [waiter for waiter in self.waiters if waiter not in exposed]
         for waiter in exposed:
@@ -98,10 +123,6 @@ class _Group:
         if driver is None:  # pragma: no cover - an open transaction always has one
             raise RuntimeError("SQLite connection is closed")
         return driver
-
-
-CHECKPOINT = "quita_kept"
-"""Savepoint after the last member that had one: a retryable failure rolls back to it."""
 
 
 def _commit(group: _Group) -> None:
@@ -155,16 +176,11 @@ class GroupCommitWriter:
             if group is None:
                 group = self._group = _Group(await self._begin())
             name: str | None = None
-            if not retryable:
+            if retryable:
+                group.keep_earlier_work()
+            else:
                 name = f"quita_w{group.members}"
                 group.driver().execute(f"SAVEPOINT {name}")
-            elif group.kept_since_checkpoint:
-                driver = group.driver()
-                if group.checkpoint:
-                    driver.execute(f"RELEASE {CHECKPOINT}")
-                driver.execute(f"SAVEPOINT {CHECKPOINT}")
-                group.checkpoint, group.kept_since_checkpoint = True, False
-                group.exposed.clear()  # their work is before the checkpoint now
             group.members += 1
         except BaseException:
             self._lock.release()
@@ -184,7 +200,7 @@ class GroupCommitWriter:
                 self._end_savepoint(group, name, undo=failed)
                 group.kept_since_checkpoint = group.kept_since_checkpoint or not failed
             elif failed:
-                self._undo_exposed(group)
+                group.undo_exposed()
             if not failed:
                 committed = asyncio.get_running_loop().create_future()
                 group.waiters.append(committed)
@@ -197,19 +213,6 @@ class GroupCommitWriter:
         finally:
             self._lock.release()
         return committed
-
-    def _undo_exposed(self, group: _Group) -> None:
-        """A retryable member failed: roll back to the checkpoint, or with none (every member
-        so far was retryable) end the group, rolled back, at once."""
-        if not group.checkpoint:
-            group.broken = GroupRolledBackError()
-            return
-        try:
-            group.driver().execute(f"ROLLBACK TO {CHECKPOINT}")
-        except sqlite3.Error as error:
-            group.broken = error
-            return
-        group.roll_back_exposed()
 
     def _end_savepoint(self, group: _Group, name: str, *, undo: bool) -> None:
         """Keep (or undo) this writer's work inside the group's transaction."""
