@@ -231,7 +231,6 @@ OUTBOX_UNSENT = "status IN ('pending', 'sending')"
 class Outbox(SQLModel, table=True):
     __tablename__ = "outbox"
     __table_args__ = (
-        Index(None, "status", "available_at"),
         Index(None, "conversation_id", "id"),
         # Unsent rows only, so claiming finds each chat's oldest row without reading history.
         Index(

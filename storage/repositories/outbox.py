@@ -118,6 +118,14 @@ def _claim_statement(dialect: str, *, by_channel: bool) -> Update:
         & (row.c.id <= chats.c.run_end)
     )
     limit = bindparam("c_rows", type_=Integer)
+    # Still unsent, said so that no planner can pick an index of unsent rows over the
+    # primary key: it would read every queued row to find the chosen few, so that a claim's
+    # cost grew with the backlog (SQLite, through the old (status, available_at) index: a
+    # claim of 50 behind 15,000 queued rows took 21 ms instead of 7). PostgreSQL's picked
+    # the partial index when its statistics still said it was nearly empty.
+    still_unsent = t.c.status.not_in(
+        [literal_column(f"'{status}'") for status in (OutboxStatus.SENT, OutboxStatus.FAILED)]
+    )
     chosen: ColumnElement[bool]
     if dialect == "postgresql":
         # Every step an index lookup keyed by the step before (a correlated subquery per
@@ -129,18 +137,13 @@ def _claim_statement(dialect: str, *, by_channel: bool) -> Update:
         ).subquery("runs")
         first = select(runs.c.id).order_by(runs.c.head, runs.c.id).limit(limit).subquery("first")
         ids = select(func.array_agg(first.c.id)).scalar_subquery()
-        # Still unsent, said so that the planner cannot pick the partial index (it would read
-        # all of it when the statistics still say it is nearly empty) over the primary key.
-        still_unsent = t.c.status.not_in(
-            [literal_column(f"'{status}'") for status in (OutboxStatus.SENT, OutboxStatus.FAILED)]
-        )
-        chosen = (t.c.id == any_(cast(ids, postgresql.ARRAY(Integer)))) & still_unsent
+        chosen = t.c.id == any_(cast(ids, postgresql.ARRAY(Integer)))
     else:
         run_rows = select(row.c.id).select_from(chats).join(row, in_run)
-        chosen = t.c.id.in_(run_rows.order_by(chats.c.id, row.c.id).limit(limit)) & _unsent(t)
+        chosen = t.c.id.in_(run_rows.order_by(chats.c.id, row.c.id).limit(limit))
     return (
         update(t)
-        .where(chosen, _claimable(t))
+        .where(chosen, still_unsent, _claimable(t))
         .values(
             status=OutboxStatus.SENDING.value,
             claimed_until=bindparam("c_until", type_=t.c.claimed_until.type),
@@ -438,7 +441,7 @@ class SqlOutbox(Repository):
 
     async def pending_count(self) -> int:
         """Rows not yet sent or failed (for health and metrics)."""
-        stmt = select(func.count()).select_from(t).where(t.c.status.in_(UNSENT))
+        stmt = select(func.count()).select_from(t).where(_unsent(t))
         count: int = (await self.conn.execute(stmt)).scalar_one()
         return count
 
