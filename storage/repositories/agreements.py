@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from storage import tables
 from storage.enums import AgreementStatus, DebtStatus, InstallmentStatus, PaymentSource
 from storage.prepared import Prepared, bound
-from storage.repositories.base import Repository
+from storage.repositories.base import Repository, with_new_id
 from storage.rows import AgreementRow, InstallmentRow, NewInstallment, PaymentRow
 from storage.types import utc_now
 
@@ -40,7 +40,7 @@ _NEW_AGREEMENT_COLUMNS = (
     "created_at",
 )
 _CREATE = Prepared(
-    insert(agreement_t).values(bound(*_NEW_AGREEMENT_COLUMNS)).returning(agreement_t.c.id)
+    lambda dialect: with_new_id(dialect, insert(agreement_t).values(bound(*_NEW_AGREEMENT_COLUMNS)))
 )
 _LINK_DEBT = Prepared(insert(link_t).values(bound("agreement_id", "debt_id")))
 _DEBT_UNDER_AGREEMENT = Prepared(
@@ -166,7 +166,9 @@ class SqlAgreements(Repository):
             linking = {**values, "debt_ids": list(debt_ids), "debt_status": _UNDER_AGREEMENT}
             agreement_id = int((await self.conn.fetch(_CREATE_LINKING, linking))[0]["id"])
         else:
-            agreement_id = int((await self.conn.fetch(_CREATE, values))[0]["id"])
+            created = await self.conn.insert(_CREATE, values)
+            assert created is not None  # no conflict clause: inserted or raised
+            agreement_id = created
             links = [{"agreement_id": agreement_id, "debt_id": d} for d in debt_ids]
             moved = [{"k_id": d, "status": _UNDER_AGREEMENT, "updated_at": now} for d in debt_ids]
             if debt_ids:

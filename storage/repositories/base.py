@@ -62,3 +62,12 @@ def insert_or_ignore(
     module = postgresql if dialect == "postgresql" else sqlite
     stmt: Insert = module.insert(table).on_conflict_do_nothing(index_elements=list(conflict))
     return stmt.returning(*(table.c[name] for name in returning)) if returning else stmt
+
+
+def with_new_id(dialect: str, stmt: Insert) -> Insert:
+    """`stmt` for `Executor.insert`, which answers with the new row's id: PostgreSQL's
+    statement returns it; SQLite's driver reports it, and RETURNING would cost SQLite ~12 µs
+    a row (about 3 % of an event, which stores three messages)."""
+    if dialect == "sqlite":
+        return stmt
+    return stmt.returning(stmt.table.c.id)

@@ -7,7 +7,7 @@ lock can never silently undo another writer's step.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, bindparam, select, update
@@ -130,11 +130,12 @@ _LINK_COLUMNS = ("mode", "contact_id", "debtor_id", "assigned_agent_id")
 
 
 def _save_statement(*columns: str) -> Prepared:
+    # Without RETURNING: the new version and `updated_at` are known (RETURNING would cost
+    # SQLite ~12 µs an event), and a stale version matches no row.
     return Prepared(
         update(t)
         .where(t.c.id == bindparam("k_id"), t.c.version == bindparam("k_version"))
         .values(version=t.c.version + 1, **bound(*columns))
-        .returning(t.c.version, t.c.updated_at)
     )
 
 
@@ -298,15 +299,15 @@ class SqlConversations(Repository):
             values.update(arrays)
             statement = _SAVE_REPLYING if unlinked else _SAVE_STEP_REPLYING
             if inbound is not None:
-                saved = await self.conn.fetch_alone(statement, values)
+                saved = bool(await self.conn.fetch_alone(statement, values))
             else:
-                saved = await self.conn.fetch(statement, values)
+                saved = bool(await self.conn.fetch(statement, values))
         else:
             if inbound is not None:  # SQLite: the transaction makes it all or nothing
                 await SqlMessages(self.conn, self.dialect).add_new_inbound(
                     row.id, row.channel, inbound
                 )
-            saved = await self.conn.fetch(_SAVE if unlinked else _SAVE_STEP, values)
+            saved = await self.conn.run(_SAVE if unlinked else _SAVE_STEP, values) == 1
             if saved and replies:
                 await SqlReplies(self.conn, self.dialect).add(
                     row.id, row.channel, row.address, replies, now=now
@@ -315,8 +316,8 @@ class SqlConversations(Repository):
             raise StaleConversationError(
                 f"conversation {row.id} is newer than version {row.version}"
             )
-        # Every other column now holds what `row` says: no need to read the context back.
-        return evolve(row, version=saved[0]["version"], updated_at=saved[0]["updated_at"])
+        # Every column now holds what `row` says, and these two what the statement set.
+        return evolve(row, version=row.version + 1, updated_at=now.astimezone(UTC))
 
     async def list_by_mode(self, mode: str, *, limit: int = 500) -> list[ConversationRow]:
         stmt = select(t).where(t.c.mode == str(mode)).order_by(t.c.updated_at).limit(limit)

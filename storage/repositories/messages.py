@@ -16,7 +16,7 @@ from sqlalchemy import case, insert, select, update
 from storage import tables
 from storage.enums import Author, DeliveryStatus, Direction
 from storage.prepared import Prepared, bound
-from storage.repositories.base import Repository, insert_or_ignore
+from storage.repositories.base import Repository, insert_or_ignore, with_new_id
 from storage.rows import MessageRow, NewInbound
 from storage.types import dump_json, utc_now
 
@@ -44,11 +44,16 @@ NEW_MESSAGE_COLUMNS = (
     "created_at",
 )
 # Every event stores its inbound message and its replies: prepared, run on the driver.
-_ADD_OUTBOUND = Prepared(insert(t).values(bound(*NEW_MESSAGE_COLUMNS)).returning(t.c.id))
+_ADD_OUTBOUND = Prepared(
+    lambda dialect: with_new_id(dialect, insert(t).values(bound(*NEW_MESSAGE_COLUMNS)))
+)
 INBOUND_COLUMNS = (*NEW_MESSAGE_COLUMNS, "channel_message_id")
 _ADD_INBOUND = Prepared(
-    lambda dialect: insert_or_ignore(dialect, t, ("channel", "channel_message_id"), ("id",)).values(
-        bound(*INBOUND_COLUMNS)
+    lambda dialect: with_new_id(
+        dialect,
+        insert_or_ignore(dialect, t, ("channel", "channel_message_id")).values(
+            bound(*INBOUND_COLUMNS)
+        ),
     )
 )
 
@@ -97,8 +102,7 @@ class SqlMessages(Repository):
     ) -> int | None:
         """`add_inbound` of a `NewInbound`."""
         values = inbound_values(conversation_id, channel, message, payload)
-        inserted = await self.conn.fetch(_ADD_INBOUND, values)
-        return int(inserted[0]["id"]) if inserted else None
+        return await self.conn.insert(_ADD_INBOUND, values)
 
     async def add_outbound(
         self,
@@ -121,7 +125,9 @@ class SqlMessages(Repository):
             "delivery_status": DeliveryStatus.PENDING.value,
             "created_at": now or utc_now(),
         }
-        return int((await self.conn.fetch(_ADD_OUTBOUND, values))[0]["id"])
+        message_id = await self.conn.insert(_ADD_OUTBOUND, values)
+        assert message_id is not None  # no conflict clause: inserted or raised
+        return message_id
 
     async def set_delivery(
         self, channel: str, channel_message_id: str, status: str, error: str | None = None

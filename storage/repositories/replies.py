@@ -22,7 +22,7 @@ from sqlalchemy.dialects import postgresql
 from storage import tables
 from storage.enums import DeliveryStatus, Direction, OutboxStatus
 from storage.prepared import Prepared, bound
-from storage.repositories.base import Repository
+from storage.repositories.base import Repository, with_new_id
 from storage.repositories.messages import ERROR_MAX, NEW_MESSAGE_COLUMNS, inbound_values
 from storage.repositories.outbox import NEW_DELIVERY_COLUMNS
 from storage.rows import NewInbound, NewReply
@@ -34,9 +34,9 @@ outbox_t = tables.outbox
 # -- SQLite: message, then its delivery -------------------------------------------------------
 
 _MESSAGE = Prepared(
-    insert(message_t)
-    .values(bound(*NEW_MESSAGE_COLUMNS, "delivery_error"))
-    .returning(message_t.c.id)
+    lambda dialect: with_new_id(
+        dialect, insert(message_t).values(bound(*NEW_MESSAGE_COLUMNS, "delivery_error"))
+    )
 )
 _DELIVERY = Prepared(insert(outbox_t).values(bound(*NEW_DELIVERY_COLUMNS)))
 
@@ -183,7 +183,7 @@ class SqlReplies(Repository):
                 await self.conn.fetch(_REPLIES, params)
         else:
             for row in (_values(conversation_id, channel, address, r, now) for r in replies):
-                message_id = int((await self.conn.fetch(_MESSAGE, row))[0]["id"])
+                message_id = await self.conn.insert(_MESSAGE, row)
                 if row["delivery"] is not None:
                     delivery = {**row, "message_id": message_id}
                     delivery["idempotency_key"] = f"msg:{message_id}"

@@ -98,6 +98,21 @@ async def test_datetimes_come_back_aware_in_utc(db: Database) -> None:
     assert loaded.created_at.tzinfo == UTC
 
 
+async def test_the_row_a_save_returns_is_the_stored_row_even_for_a_local_now(
+    db: Database,
+) -> None:
+    """`save` does not read the row back: what it returns must still be what a read finds."""
+    row = await new_conversation(db)
+    local_now = (NOW + timedelta(minutes=5)).astimezone(timezone(timedelta(hours=-3)))
+    async with db.transaction() as tx:
+        saved = await tx.conversations.save(dataclasses.replace(row, state="verify"), now=local_now)
+    async with db.transaction(write=False) as tx:
+        stored = await tx.conversations.get(row.id)
+    assert stored == saved
+    assert (saved.version, saved.updated_at) == (1, local_now)
+    assert saved.updated_at.tzinfo == UTC
+
+
 async def test_naive_datetimes_are_refused(db: Database) -> None:
     row = await new_conversation(db)
     naive = dataclasses.replace(row, last_inbound_at=datetime(2026, 3, 10, 12, 0))
