@@ -50,11 +50,13 @@ ONE_OF = "one_of"  # key in a CheckConstraint's `info`: (column, allowed values)
 def _one_of(
     column: str, values: type[enum.StrEnum] | tuple[str, ...], name: str
 ) -> CheckConstraint:
-    """`column` takes only `values`. A CHECK constraint on SQLite; on PostgreSQL the column's
-    type is a domain named `<table>_<column>` with the same rule (migration 0013 says why)."""
+    """`column` takes only `values`. A CHECK constraint on SQLite, spelled as comparisons
+    rather than `IN (...)`, which SQLite evaluates with a temporary table on every write
+    (migration 0016); on PostgreSQL the column's type is a domain named `<table>_<column>`
+    with the same rule (migration 0013 says why)."""
     allowed = tuple(str(value) for value in values)
-    listed = ", ".join(f"'{value}'" for value in allowed)
-    return CheckConstraint(f"{column} IN ({listed})", name=name, info={ONE_OF: (column, allowed)})
+    rule = " OR ".join(f"{column} = '{value}'" for value in allowed)
+    return CheckConstraint(rule, name=name, info={ONE_OF: (column, allowed)})
 
 
 def one_of_columns() -> dict[tuple[str, str], tuple[str, ...]]:

@@ -108,3 +108,35 @@ async def test_postgres_downgrade_brings_the_checks_back_and_upgrade_the_domains
     with pytest.raises(IntegrityError):
         async with postgres_db.transaction() as tx:
             await tx.connection.execute(bad_mode)
+
+
+async def test_sqlite_downgrade_lists_the_values_again_and_upgrade_spells_them_out(
+    sqlite_db: Database,
+) -> None:
+    """Migration 0016 edits the schema's text in place: both ways must leave a schema that
+    SQLite reads back whole, and that still refuses a value the models do not list."""
+    bad_mode = text(
+        "INSERT INTO conversation (channel, address, state, context, mode, version,"
+        " created_at, updated_at) VALUES ('telegram', 'x', 's', '{}', 'sleeping', 0,"
+        " '2026-01-01', '2026-01-01')"
+    )
+    checks = text("SELECT sql FROM sqlite_master WHERE name = 'conversation'")
+
+    async def conversation_checks() -> str:
+        async with sqlite_db.transaction(write=False) as tx:
+            assert (await tx.connection.execute(text("PRAGMA integrity_check"))).all() == [("ok",)]
+            return str((await tx.connection.execute(checks)).scalar_one())
+
+    await downgrade(sqlite_db.url, "0015_outbox_status_index")
+    assert "CHECK (mode IN ('bot', 'queued', 'agent', 'closed'))" in await conversation_checks()
+    with pytest.raises(IntegrityError):
+        async with sqlite_db.transaction() as tx:
+            await tx.connection.execute(bad_mode)
+
+    await upgrade(sqlite_db.url)
+    spelled = "CHECK (mode = 'bot' OR mode = 'queued' OR mode = 'agent' OR mode = 'closed')"
+    assert spelled in await conversation_checks()
+    assert await schema_differences(sqlite_db.url) == []
+    with pytest.raises(IntegrityError):
+        async with sqlite_db.transaction() as tx:
+            await tx.connection.execute(bad_mode)

@@ -8,7 +8,7 @@ fraction: the service path measured 0.05–0.10 ms less server CPU per event at 
 (docs/performance.md, tenth round).
 
 The rule is unchanged: a column of domain `<table>_<column>` refuses any value not listed,
-like the CHECK did. SQLite keeps its CHECK constraints (it evaluates them cheaply).
+like the CHECK did. SQLite keeps its CHECK constraints (spelled out by migration 0016).
 A later migration that adds a value alters the domain on PostgreSQL
 (`ALTER DOMAIN ... DROP CONSTRAINT / ADD CONSTRAINT`) and the CHECK on SQLite.
 
