@@ -253,6 +253,10 @@ class Delivery:
             self._stop = asyncio.Event()
             self._task = asyncio.create_task(self._outbox.run(self._stop))
 
+    @property
+    def outbox(self) -> OutboxWorker:
+        return self._outbox
+
     async def stop(self) -> None:
         if self._task is not None:
             self._stop.set()
