@@ -49,14 +49,19 @@ def _rewrite_checks(pattern: re.Pattern[str], rewrite: Callable[[re.Match[str]],
     if bind.dialect.name != "sqlite":
         return
     tables = bind.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'table'")
-    changed = {name: pattern.sub(rewrite, sql) for name, sql in tables.all()}
+    changed = {
+        name: rewritten
+        for name, sql in tables.all()
+        if (rewritten := pattern.sub(rewrite, sql)) != sql
+    }
+    if not changed:
+        return
     version = bind.exec_driver_sql("PRAGMA schema_version").scalar_one()
     bind.exec_driver_sql("PRAGMA writable_schema = ON")
     try:
         for name, sql in changed.items():
             bind.exec_driver_sql(
-                "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = ? AND sql <> ?",
-                (sql, name, sql),
+                "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = ?", (sql, name)
             )
         bind.exec_driver_sql(f"PRAGMA schema_version = {int(version) + 1}")
     finally:
