@@ -96,24 +96,22 @@ class InlineConnection:
         return await self.fetch(statement, params)  # a SQLite transaction costs no round trip
 
     async def run(self, statement: Prepared, params: Params) -> int:
-        compiled = statement.compiled(self.sync.dialect)
-        arguments = compiled.arguments(params)
-        try:
-            cursor = self._driver.execute(compiled.sql, arguments)
-        except sqlite3.Error as error:
-            raise compiled.driver_error(error, sqlite3.Error) from error
-        rowcount: int = cursor.rowcount
+        rowcount: int = self._execute(statement, params).rowcount
         return rowcount
 
     async def insert(self, statement: Prepared, params: Params) -> int | None:
         # The driver reports the new rowid; RETURNING would cost SQLite ~12 µs a row.
+        cursor = self._execute(statement, params)
+        return cursor.lastrowid if cursor.rowcount == 1 else None
+
+    def _execute(self, statement: Prepared, params: Params) -> sqlite3.Cursor:
+        """Run a statement that returns no rows, its errors as SQLAlchemy raises them."""
         compiled = statement.compiled(self.sync.dialect)
         arguments = compiled.arguments(params)
         try:
-            cursor = self._driver.execute(compiled.sql, arguments)
+            return self._driver.execute(compiled.sql, arguments)
         except sqlite3.Error as error:
             raise compiled.driver_error(error, sqlite3.Error) from error
-        return cursor.lastrowid if cursor.rowcount == 1 else None
 
     async def run_many(self, statement: Prepared, rows: Sequence[Params]) -> None:
         compiled = statement.compiled(self.sync.dialect)
