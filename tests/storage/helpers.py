@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from datetime import UTC, date, datetime
 
+from sqlalchemy import make_url
+from sqlalchemy.dialects import sqlite
+
 from storage.database import Database
+from storage.prepared import Prepared
 from storage.repositories.debtors import NewDebt, NewDebtor
 from storage.rows import ConversationRow, NewInstallment
 
@@ -67,3 +73,15 @@ async def make_agreement(db: Database) -> int:
             discount_cents=0,
             now=NOW,
         )
+
+
+def explain_sqlite(sqlite_url: str, statement: Prepared, *, plan: bool = False) -> list[str]:
+    """What SQLite would do for `statement` in the file at `sqlite_url`: its program's opcodes
+    (`EXPLAIN`), or with `plan` the query plan's steps (`EXPLAIN QUERY PLAN`)."""
+    sql = statement.compiled(sqlite.dialect()).sql
+    path = make_url(sqlite_url).database
+    assert path is not None
+    explain = "EXPLAIN QUERY PLAN" if plan else "EXPLAIN"
+    with closing(sqlite3.connect(path)) as connection:
+        steps = connection.execute(f"{explain} {sql}", [None] * sql.count("?")).fetchall()
+    return [str(step[-1] if plan else step[1]) for step in steps]

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-from contextlib import closing
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import make_url
-from sqlalchemy.dialects import sqlite
 
 from storage.database import Database
 from storage.repositories.outbox import _CLAIM_CHANNEL
 from storage.rows import NewOutbox, OutboxRow
-from tests.storage.helpers import NOW, new_conversation
+from tests.storage.helpers import NOW, explain_sqlite, new_conversation
 
 
 def row(
@@ -209,19 +205,10 @@ async def test_postgres_claimers_never_split_a_chat_whose_head_another_holds(
     assert keys(second) == ["o"]
 
 
-def _sqlite_claim_plan(sqlite_url: str) -> list[str]:
-    sql = _CLAIM_CHANNEL.compiled(sqlite.dialect()).sql
-    path = make_url(sqlite_url).database
-    assert path is not None
-    with closing(sqlite3.connect(path)) as connection:
-        plan = connection.execute(f"EXPLAIN QUERY PLAN {sql}", [None] * sql.count("?")).fetchall()
-    return [str(step[-1]) for step in plan]
-
-
 def test_the_sqlite_claim_reads_unsent_rows_through_their_partial_index(sqlite_url: str) -> None:
     """A claim must cost the backlog, not the history of sent rows: SQLite uses a partial
     index only when the query spells its WHERE exactly, so a rewrite can lose it silently."""
-    details = _sqlite_claim_plan(sqlite_url)
+    details = explain_sqlite(sqlite_url, _CLAIM_CHANNEL, plan=True)
     assert any("ix_outbox_channel_conversation_id_id (channel=?)" in d for d in details), details
     assert not any(d.startswith("SCAN") and "outbox" in d for d in details), details
 
@@ -230,5 +217,5 @@ def test_the_sqlite_claim_updates_its_chosen_rows_by_primary_key(sqlite_url: str
     """Found through an index of unsent rows, the rows to lease would be every queued row
     checked against the chosen few: a claim behind a backlog of 15,000 then took three times
     as long, and the further delivery fell behind, the slower it caught up."""
-    details = _sqlite_claim_plan(sqlite_url)
+    details = explain_sqlite(sqlite_url, _CLAIM_CHANNEL, plan=True)
     assert details[0] == "SEARCH outbox USING INTEGER PRIMARY KEY (rowid=?)", details

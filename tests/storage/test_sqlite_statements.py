@@ -14,11 +14,10 @@ from contextlib import closing
 
 import pytest
 from sqlalchemy import make_url
-from sqlalchemy.dialects import sqlite
 
 from storage.models import one_of_columns
-from storage.prepared import Prepared
 from storage.repositories import agreements, conversations, jobs, messages, outbox, replies
+from tests.storage.helpers import explain_sqlite
 
 EVERY_EVENT = {
     "store an inbound message": messages._ADD_INBOUND,
@@ -34,18 +33,9 @@ EVERY_EVENT = {
 }
 
 
-def _program(sqlite_url: str, statement: Prepared) -> list[str]:
-    sql = statement.compiled(sqlite.dialect()).sql
-    path = make_url(sqlite_url).database
-    assert path is not None
-    with closing(sqlite3.connect(path)) as connection:
-        steps = connection.execute(f"EXPLAIN {sql}", [None] * sql.count("?")).fetchall()
-    return [str(step[1]) for step in steps]
-
-
 @pytest.mark.parametrize("work", sorted(EVERY_EVENT))
 def test_an_events_statements_build_no_temporary_table(sqlite_url: str, work: str) -> None:
-    assert "OpenEphemeral" not in _program(sqlite_url, EVERY_EVENT[work])
+    assert "OpenEphemeral" not in explain_sqlite(sqlite_url, EVERY_EVENT[work])
 
 
 def test_each_check_spells_out_the_models_values(sqlite_url: str) -> None:
