@@ -47,7 +47,7 @@ async def _measure(debtors: int, *, deliver: bool) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite+aiosqlite:///{Path(tmp) / 'count.db'}"
         await upgrade(url)
-        async with bench._rig(url, default_policy(), deliver_during_runs=False) as rig:
+        async with bench.bench_rig(url, default_policy(), deliver_during_runs=False) as rig:
             await seed_debtors(rig.db, 2 * debtors, lambda _: None)
             _counting(not deliver)
             await bench.run_capacity(rig.counter, debtors, rig.clock)

@@ -206,7 +206,7 @@ async def run_open_loop(
     return await measured(figures, len(senders), everyone, echo)
 
 
-async def drain_outbox(rig: _Rig, echo: Callable[[str], None]) -> None:
+async def drain_outbox(rig: BenchRig, echo: Callable[[str], None]) -> None:
     """Wait until the outbox has delivered every committed reply, and say how long it took."""
     began = time.perf_counter()
     replies = rig.counter.queued
@@ -265,7 +265,7 @@ class Delivery:
 
 
 @dataclass
-class _Rig:
+class BenchRig:
     """One process's share of a bench: database, service, outbox worker, recording sender."""
 
     db: Database
@@ -276,9 +276,9 @@ class _Rig:
 
 
 @contextlib.asynccontextmanager
-async def _rig(
+async def bench_rig(
     url: str, policy: Policy, *, deliver_during_runs: bool = True
-) -> AsyncIterator[_Rig]:
+) -> AsyncIterator[BenchRig]:
     db = Database(url)
     clock = ManualClock(BENCH_NOW)
     service = ConversationService(db, policy, clock)
@@ -293,7 +293,7 @@ async def _rig(
     service.on_commit(outbox.wake)
     delivery = Delivery(outbox, during_runs=deliver_during_runs)
     try:
-        yield _Rig(db, clock, ReplyCounter(service), sender, delivery)
+        yield BenchRig(db, clock, ReplyCounter(service), sender, delivery)
     finally:
         await delivery.stop()
         await db.dispose()
@@ -323,7 +323,7 @@ async def bench(
     with tempfile.TemporaryDirectory() as tmp:
         url = database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
         await upgrade(url)
-        async with _rig(url, policy, deliver_during_runs=deliver_during_runs) as rig:
+        async with bench_rig(url, policy, deliver_during_runs=deliver_during_runs) as rig:
             echo(f"seeding {2 * debtors:,} debtors into {rig.db.dialect}…")
             await seed_debtors(rig.db, 2 * debtors, progress)
             if processes > 1:
@@ -419,7 +419,7 @@ async def _bench_processes(
     return results
 
 
-async def _outbox_drained(rig: _Rig) -> None:
+async def _outbox_drained(rig: BenchRig) -> None:
     """Until no reply is left unsent in the database, whichever process sends it."""
     while True:
         async with rig.db.transaction(write=False) as tx:
@@ -441,7 +441,7 @@ def _bench_slice(
     """In a worker process: one share of a run; (events, seconds, latencies, cpu seconds)."""
 
     async def run() -> Figures:
-        async with _rig(url, default_policy(), deliver_during_runs=deliver_during_runs) as rig:
+        async with bench_rig(url, default_policy(), deliver_during_runs=deliver_during_runs) as rig:
             await asyncio.sleep(max(0.0, start_at - time.time()))
             if closed_loop:
                 figures = await run_capacity(rig.counter, count, rig.clock, first=first)
