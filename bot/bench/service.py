@@ -132,6 +132,19 @@ def _inbound(n: int, i: int, event: Event, at: datetime) -> Inbound:
     )
 
 
+async def converse(
+    service: ReplyCounter, n: int, clock: ManualClock, figures: Figures | None = None
+) -> None:
+    """Debtor `n`'s whole conversation, each message sent once the last one is committed;
+    each event's latency goes into `figures`, if given."""
+    for i, event in enumerate(script_for(n)):
+        started = time.perf_counter()
+        await service.handle(_inbound(n, i, event, clock.now()))
+        if figures is not None:
+            figures.latencies_ms.append((time.perf_counter() - started) * 1000)
+            figures.events += 1
+
+
 async def run_capacity(
     service: ReplyCounter,
     debtors: int,
@@ -143,15 +156,10 @@ async def run_capacity(
     """Every debtor sends its next message as soon as the last one is committed."""
     figures = Figures("service (closed loop)", 0, 0.0)
 
-    async def debtor(n: int) -> None:
-        for i, event in enumerate(script_for(n)):
-            started = time.perf_counter()
-            await service.handle(_inbound(n, i, event, clock.now()))
-            figures.latencies_ms.append((time.perf_counter() - started) * 1000)
-            figures.events += 1
-
     async def everyone() -> None:
-        await asyncio.gather(*(debtor(first + n) for n in range(debtors)))
+        await asyncio.gather(
+            *(converse(service, first + n, clock, figures) for n in range(debtors))
+        )
 
     return await measured(figures, debtors * len(script_for(0)), everyone, echo)
 
