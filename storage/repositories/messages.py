@@ -58,19 +58,23 @@ _ADD_INBOUND = Prepared(
 )
 
 
+_IN = Direction.IN.value  # (an enum member's `.value` is a Python-level property)
+_DELIVERED = DeliveryStatus.DELIVERED.value
+
+
 def inbound_values(
     row_id: int | None, channel: str, message: NewInbound, payload: str | None = None
 ) -> dict[str, Any]:
     """The `INBOUND_COLUMNS` of a received message's row in conversation `row_id`."""
     return {
         "conversation_id": row_id,
-        "direction": Direction.IN.value,
+        "direction": _IN,
         "author": message.author,
         "text": message.text,
         "payload": payload,
         "channel": channel,
         "channel_message_id": message.channel_message_id,
-        "delivery_status": DeliveryStatus.DELIVERED.value,
+        "delivery_status": _DELIVERED,
         "created_at": message.received_at,
     }
 

@@ -191,26 +191,31 @@ class SqlReplies(Repository):
         return sum(1 for reply in replies if reply.refused is None)
 
 
+# Every reply's row spells these; an enum member's `.value` is a Python-level property.
+_OUT = Direction.OUT.value
+_PENDING = DeliveryStatus.PENDING.value
+_REFUSED = DeliveryStatus.FAILED.value
+_QUEUED = OutboxStatus.PENDING.value
+
+
 def _values(
     conversation_id: int, channel: str, address: str, reply: NewReply, now: datetime
 ) -> dict[str, Any]:
     refused = reply.refused
     return {
         "conversation_id": conversation_id,
-        "direction": Direction.OUT.value,
+        "direction": _OUT,
         "author": reply.author,
         "text": reply.text,
         "payload": reply.payload,
         "channel": channel,
-        "delivery_status": (
-            DeliveryStatus.PENDING if refused is None else DeliveryStatus.FAILED
-        ).value,
+        "delivery_status": _PENDING if refused is None else _REFUSED,
         "delivery_error": None if refused is None else refused[:ERROR_MAX],
         "channel_message_id": None,
         "created_at": now,
         "address": address,
         "delivery": reply.payload if refused is None else None,  # what the outbox sends
-        "status": OutboxStatus.PENDING.value,
+        "status": _QUEUED,
         "attempts": 0,
         "available_at": now,
     }
