@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.activity import Activity
 from bot.channels.base import (
     ChannelName,
     Inbound,
@@ -84,6 +85,7 @@ class ConversationService:
         self._locks = KeyedLocks()
         self._on_commit: list[Callable[[], None]] = []
         self._refusals = refusals or Refusals()
+        self._activity = Activity()
 
     @property
     def notifier(self) -> Notifier:
@@ -148,6 +150,11 @@ class ConversationService:
                 for callback in self._on_commit:
                     callback()
             self._notifier.publish_conversation(result.conversation_id)
+        summary = self._activity.count(
+            self._clock.now(), duplicate=result.duplicate, replies=result.replies
+        )
+        if summary is not None:
+            log.info(summary)
         return result
 
     async def _handle_locked(self, inbound: Inbound) -> HandleResult:
@@ -243,13 +250,14 @@ class ConversationService:
                 mode=effects.mode_after(conv.mode, event),
             )
             replies = await effects.flush(conv, loaded=loaded, inbound=unstored)
-        log.info(
-            "handled %s conv=%s state=%s replies=%d",
-            describe_inbound(inbound),
-            conv.id,
-            conv.state,
-            replies,
-        )
+        if log.isEnabledFor(logging.DEBUG):  # (at INFO: `Activity`'s line a minute)
+            log.debug(
+                "handled %s conv=%s state=%s replies=%d",
+                describe_inbound(inbound),
+                conv.id,
+                conv.state,
+                replies,
+            )
         return HandleResult(conv.id, replies=replies, state=conv.state)
 
     async def _open(

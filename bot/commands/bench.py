@@ -18,6 +18,7 @@ from bot.bench import (
     peak_rss_mib,
     telegram_target,
 )
+from bot.logs import configure_logging
 
 
 @click.command("bench")
@@ -69,6 +70,8 @@ def bench_command(
             "--processes needs --channel service and a PostgreSQL --database "
             "(SQLite has a single writer)."
         )
+    # Log as `quita run` does, so the figures include what its logging costs.
+    configure_logging("INFO")
     seeded = 2 * debtors  # each run has debtors of its own
     with click.progressbar(length=seeded, label="seeding", file=sys.stderr) as bar:
 

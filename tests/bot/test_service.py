@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -352,3 +352,29 @@ async def test_an_event_undone_by_its_commit_groups_failure_is_answered_once(
     assert await outbox_count(sqlite_db) == handled.replies  # each reply queued once
     async with sqlite_db.transaction(write=False) as tx:
         assert [row.action for row in await tx.audit.recent(limit=10)] == []
+
+
+async def test_info_logs_say_once_a_minute_what_was_handled_never_whose(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    await import_debts(db, SAMPLE_DEBTS_CSV, today=NOW.date(), now=NOW)
+    clock = ManualClock(NOW)
+    service = ConversationService(db, default_policy(), clock)
+    cpf = "529.982.247-25"
+
+    with caplog.at_level("INFO", logger="bot.service"):
+        results = [
+            await service.handle(inbound(StartRequested(), "start")),
+            await service.handle(inbound(TextReceived(cpf), "cpf")),
+            await service.handle(inbound(TextReceived(cpf), "cpf")),  # a duplicate
+        ]
+        assert not caplog.records  # no line per event at INFO
+        clock.advance(timedelta(seconds=61))
+        results.append(await service.handle(inbound(TextReceived("oi"), "hi")))
+
+    replies = sum(result.replies for result in results)
+    assert replies >= 3
+    [summary] = [record.getMessage() for record in caplog.records]
+    assert summary == (
+        f"handled 4 events (1 duplicates dropped), queued {replies} replies in the last 61 s"
+    )
