@@ -4,6 +4,7 @@ end to end through python-telegram-bot and a loopback Bot API (`--channel telegr
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from collections.abc import Sequence
 
@@ -70,8 +71,10 @@ def bench_command(
             "--processes needs --channel service and a PostgreSQL --database "
             "(SQLite has a single writer)."
         )
-    # Log as `quita run` does, so the figures include what its logging costs.
+    # Log as `quita run` does, so the figures include what its logging costs; the migrations
+    # of the bench's throwaway database are not news.
     configure_logging("INFO")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     seeded = 2 * debtors  # each run has debtors of its own
     with click.progressbar(length=seeded, label="seeding", file=sys.stderr) as bar:
 
