@@ -14,6 +14,9 @@ from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+_SQLITE_TEXT_LENGTH = len("2026-01-31 12:00:00.000000")
+"""The text SQLAlchemy's SQLite DATETIME stores (naive, always with microseconds)."""
+
 
 def utc_now() -> datetime:
     """The current time as an aware UTC datetime (column defaults only; callers pass `now`)."""
@@ -46,6 +49,26 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Any:
+        """On SQLite, the stored text read as UTC in one parse.
+
+        Parsing the naive text and then `replace(tzinfo=UTC)` cost ~13,000 instructions a
+        value (the keyword call is most of it), ~2,400 with the offset appended to the text;
+        an outbox claim reads three per row, an event a dozen. Any other text (written by
+        hand, with an offset of its own) takes the general way."""
+        general = super().result_processor(dialect, coltype)
+        if dialect.name != "sqlite" or general is None:
+            return general
+        parse = datetime.fromisoformat
+
+        def process(value: Any) -> datetime | None:
+            if type(value) is str and len(value) == _SQLITE_TEXT_LENGTH and value[19] == ".":
+                return parse(value + "+00:00")
+            result: datetime | None = general(value)
+            return result
+
+        return process
 
 
 def dump_json(value: Any) -> str:

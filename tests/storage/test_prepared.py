@@ -10,7 +10,7 @@ import dataclasses
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, insert, select, text
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from storage import tables
@@ -119,3 +119,31 @@ async def test_a_statement_is_compiled_once_per_dialect(db: Database) -> None:
     assert saved.version == conversation.version + 1  # the statement's own `version + 1`
     assert saved.state == "verify"
     assert saved.updated_at.tzinfo is UTC
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "2026-03-10 12:00:00.000000",  # as SQLAlchemy writes it
+        "2026-03-10 12:00:00",
+        "2026-03-10T12:00:00.000000",
+        "2026-03-10 14:00:00.000000+02:00",  # written by hand, with an offset
+        "2026-03-10 09:00:00-03:00",
+    ],
+)
+async def test_sqlite_datetime_text_reads_as_the_same_utc_instant(
+    sqlite_db: Database, stored: str
+) -> None:
+    conversation = await new_conversation(sqlite_db)
+    async with sqlite_db.transaction() as tx:
+        added = await tx.connection.fetch(_ADD, _message(conversation.id))
+        message_id = added[0]["id"]
+        await tx.connection.execute(
+            text("UPDATE message SET created_at = :at WHERE id = :id"),
+            {"at": stored, "id": message_id},
+        )
+        fast = await tx.connection.fetch(_BY_ID, {"k_id": message_id})
+        slow = (await tx.connection.execute(select(message.c.created_at))).scalar_one()
+    for read in (fast[0]["created_at"], slow):
+        assert read == NOW
+        assert read.tzinfo is UTC
