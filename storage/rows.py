@@ -35,7 +35,9 @@ class _FromRow:
 
     @classmethod
     def from_row(cls, row: Mapping[Any, Any]) -> Self:
-        return cls(**{name: row[name] for name in _field_names(cls)})
+        # Positionally, in the fields' order: a dict of keyword arguments for a frozen
+        # dataclass's 15 fields (an outbox row) cost ~8,000 instructions more per row.
+        return cls(*[row[name] for name in _field_names(cls)])
 
 
 @dataclass(frozen=True, slots=True)
