@@ -398,9 +398,15 @@ class OutboxWorker:
         """Send one row; the platform's message id, or None when it failed (and was recorded,
         with `held_back` released in the same transaction) or its lease ran out."""
         sender = self._senders[row.channel]
-        if (bucket := self._global.get(row.channel)) is not None:
+        # A token is usually there: taken at once, and only a wait needs a coroutine.
+        loop = asyncio.get_running_loop()
+        if (bucket := self._global.get(row.channel)) is not None and not bucket.try_take(
+            loop.time()
+        ):
             await bucket.acquire()
-        if (per_chat := self._per_chat.get(row.channel)) is not None:
+        if (per_chat := self._per_chat.get(row.channel)) is not None and not per_chat.try_take(
+            row.address, loop.time()
+        ):
             await per_chat.acquire(row.address)
         try:
             message = await materialize(load(row.payload))

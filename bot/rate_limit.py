@@ -41,6 +41,17 @@ class TokenBucket:
         self._refill(now)
         return self._tokens >= self.burst
 
+    def try_take(self, now: float) -> bool:
+        """Take a token if one is available at `now`; False, and nothing taken, if not.
+
+        The outbox's way for every message: a token is usually there, and taking it without
+        a coroutine (`acquire`) costs a third of the instructions."""
+        self._refill(now)
+        if self._tokens >= 1:
+            self._tokens -= 1
+            return True
+        return False
+
     async def acquire(self) -> None:
         """Wait for a token. Waiters re-check after sleeping, since others may take it first."""
         loop = asyncio.get_running_loop()
@@ -59,13 +70,23 @@ class PerKeyBuckets:
         self.burst = burst
         self._buckets: dict[str, TokenBucket] = {}
 
+    def try_take(self, key: str, now: float) -> bool:
+        """`TokenBucket.try_take` on `key`'s bucket."""
+        taken = self._bucket(key).try_take(now)
+        if taken and len(self._buckets) > 10_000:
+            self._forget_idle()
+        return taken
+
     async def acquire(self, key: str) -> None:
+        await self._bucket(key).acquire()
+        if len(self._buckets) > 10_000:
+            self._forget_idle()
+
+    def _bucket(self, key: str) -> TokenBucket:
         bucket = self._buckets.get(key)
         if bucket is None:
             bucket = self._buckets[key] = TokenBucket(self.rate, self.burst)
-        await bucket.acquire()
-        if len(self._buckets) > 10_000:
-            self._forget_idle()
+        return bucket
 
     def _forget_idle(self) -> None:
         now = asyncio.get_running_loop().time()

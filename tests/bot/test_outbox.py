@@ -179,6 +179,17 @@ async def test_per_chat_rate_is_respected(db: Database) -> None:
     assert times[-1] - times[0] >= 0.18
 
 
+async def test_a_channels_rate_kept_in_the_process_is_respected(db: Database) -> None:
+    sender = ScriptedSender()
+    await enqueue(db, {str(600 + n): [f"m{n}"] for n in range(30)})
+    worker = worker_for(db, sender, rate_per_second=20, per_chat_rate=1000, shared=False)
+    await run_worker(worker, asyncio.ensure_future(sender.wait_delivered(30)))
+    times = [at for _, _, at in sender.delivered]
+    # A second's worth (20) goes at once, the other ten at 20/s: at least ~0.5 s in total.
+    assert times[-1] - times[0] >= 0.45
+    assert len(sender.delivered) == 30
+
+
 async def test_a_round_undone_by_its_commit_groups_failure_runs_again(
     sqlite_db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
