@@ -109,6 +109,10 @@ class OutboxWorker:
         self._batch_size = batch_size
         self._run_length = run_length
         self._lease_seconds = lease_seconds
+        # How far before its lease's end a chat's run stops (checked before each later row):
+        # computed once, not per row (a timedelta from float seconds is costly to build).
+        lease = timedelta(seconds=lease_seconds)
+        self._run_stops_before_lease_end = lease - lease * RUN_SHARE_OF_LEASE
         self._idle_poll = idle_poll_seconds
         # After waking from idle, wait this long so the commits of the next few milliseconds
         # join the same round: under load one claim then serves many chats, at the price of
@@ -386,10 +390,10 @@ class OutboxWorker:
             self._wakeup.set()
 
     def _within_run_time(self, row: OutboxRow) -> bool:
+        """Still within `RUN_SHARE_OF_LEASE` of the lease after the claim."""
         if row.claimed_until is None:
             return True
-        lease = timedelta(seconds=self._lease_seconds)
-        return self._clock.now() < row.claimed_until - lease + lease * RUN_SHARE_OF_LEASE
+        return self._clock.now() < row.claimed_until - self._run_stops_before_lease_end
 
     def _lease_over(self, row: OutboxRow) -> bool:
         return row.claimed_until is not None and self._clock.now() >= row.claimed_until

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import random
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
 from bot.channels.base import OutboundMessage, SendError, SendErrorKind
-from bot.clock import SystemClock
+from bot.clock import ManualClock, SystemClock
 from bot.outbound_codec import dump, load
 from bot.outbox import ChannelLimits, OutboxWorker, RetryPolicy
 from storage import Database, NewOutbox, OutboxRow, tables
@@ -254,3 +254,38 @@ async def test_a_platform_id_seen_before_does_not_stall_delivery_or_resend(db: D
     assert {r.status for r in rows.values()} == {"sent"}  # recorded, so never sent again
     assert worker.delivered == 3
     assert len(sender.attempts) == 3
+
+
+class SlowPlatform(ScriptedSender):
+    """Each send takes `seconds` of the worker's (manual) clock."""
+
+    def __init__(self, clock: ManualClock, seconds: float) -> None:
+        super().__init__()
+        self.clock = clock
+        self.seconds = seconds
+
+    async def send(self, address: str, message: OutboundMessage) -> str:
+        sent = await super().send(address, message)
+        self.clock.advance(timedelta(seconds=self.seconds))
+        return sent
+
+
+async def test_a_run_stops_at_a_quarter_of_its_lease_and_the_rest_goes_in_the_next_round(
+    db: Database,
+) -> None:
+    """A 60 s lease: a chat's later rows go out only within 15 s of the claim. With 7.5 s per
+    send the third row would start at 15 s exactly, so it waits for the next claim."""
+    texts = ["1", "2", "3", "4", "5"]
+    await enqueue_events(db, {"800": [texts]})
+    clock = ManualClock(datetime.now(UTC) + timedelta(seconds=1))
+    sender = SlowPlatform(clock, 7.5)
+    worker = OutboxWorker(db, {"telegram": sender}, clock, lease_seconds=60.0)
+    assert await worker.drain_once() == 5
+    assert texts_to(sender, "800") == ["1", "2"]
+    assert await worker.drain_once() == 3
+    assert texts_to(sender, "800") == ["1", "2", "3", "4"]
+    assert await worker.drain_once() == 1
+    assert texts_to(sender, "800") == texts
+    assert await worker.drain_once() == 0
+    rows = await outbox_rows(db)
+    assert {(r.status, r.attempts) for r in rows.values()} == {("sent", 1)}
