@@ -45,6 +45,25 @@ async def test_only_the_oldest_unsent_row_of_each_chat_is_claimed(db: Database) 
         assert [r.idempotency_key for r in await tx.outbox.claim(10, 30, NOW)] == ["1b"]
 
 
+async def test_a_claimed_row_carries_every_stored_value_in_its_field(db: Database) -> None:
+    conv = await new_conversation(db)
+    async with db.transaction() as tx:
+        await tx.outbox.enqueue([row(conv.id, "a")], now=NOW)
+        (claimed,) = await tx.outbox.claim(10, 30, NOW)
+        stored = await tx.outbox.get(claimed.id)
+    assert claimed == stored
+    assert (claimed.conversation_id, claimed.channel, claimed.address) == (
+        conv.id,
+        "telegram",
+        "1001",
+    )
+    assert (claimed.payload, claimed.idempotency_key) == ('{"text": "a"}', "a")
+    assert (claimed.status, claimed.attempts, claimed.last_error) == ("sending", 1, None)
+    assert (claimed.available_at, claimed.created_at) == (NOW, NOW)
+    assert claimed.claimed_until == NOW + timedelta(seconds=30)
+    assert (claimed.channel_message_id, claimed.sent_at, claimed.message_id) == (None, None, None)
+
+
 async def test_a_retried_row_waits_and_holds_back_its_chat(db: Database) -> None:
     conv = await new_conversation(db)
     async with db.transaction() as tx:
