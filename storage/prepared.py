@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import BindParameter, bindparam
@@ -40,6 +41,10 @@ class Compiled:
     # through as they are, and these run for every statement of every event.
     _binding: tuple[tuple[int, Processor], ...] = field(init=False, repr=False, compare=False)
     _reading: tuple[tuple[str, Processor], ...] = field(init=False, repr=False, compare=False)
+    # The values of `names` from a mapping, as a tuple, picked in C (`operator.itemgetter`).
+    _pick: Callable[[Mapping[str, Any]], tuple[Any, ...]] = field(
+        init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         binding = tuple((i, bind) for i, bind in enumerate(self.binders) if bind is not None)
@@ -48,11 +53,15 @@ class Compiled:
         )
         object.__setattr__(self, "_binding", binding)
         object.__setattr__(self, "_reading", reading)
+        object.__setattr__(self, "_pick", _picker(self.names))
 
     def arguments(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
         """Positional driver arguments for `params` (a missing name is a KeyError: a bug)."""
         fixed = self.fixed
-        values = [params[n] if n in params else fixed[n] for n in self.names]
+        picked = self._pick({**fixed, **params} if fixed else params)  # `params` wins
+        if not self._binding:
+            return picked
+        values = list(picked)
         try:
             for i, bind in self._binding:
                 value = values[i]
@@ -100,6 +109,16 @@ class Prepared:
             statement = build(dialect.name) if callable(build) else build
             found = self._by_dialect[key] = _compile(statement, dialect)
         return found
+
+
+def _picker(names: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    """`lambda params: tuple(params[n] for n in names)`, without a Python loop per name."""
+    if len(names) > 1:
+        return itemgetter(*names)
+    if names:
+        (name,) = names
+        return lambda params: (params[name],)
+    return lambda params: ()
 
 
 def _remember_last(process: Processor | None) -> Processor | None:

@@ -10,7 +10,7 @@ import dataclasses
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import bindparam, insert, select, text
+from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from storage import tables
@@ -147,3 +147,31 @@ async def test_sqlite_datetime_text_reads_as_the_same_utc_instant(
     for read in (fast[0]["created_at"], slow):
         assert read == NOW
         assert read.tzinfo is UTC
+
+
+def test_arguments_come_in_the_drivers_order_with_the_statements_own_values(
+    db: Database,
+) -> None:
+    bump = Prepared(
+        update(message)
+        .where(message.c.id == bindparam("k_id"))
+        .values(text=bindparam("k_text"), delivery_status="sent", created_at=bindparam("k_at"))
+    )
+    compiled = bump.compiled(db.engine.dialect)
+    given = {"k_id": 7, "k_text": "oi", "k_at": NOW}
+    arguments = compiled.arguments(given)
+    assert len(arguments) == len(compiled.names)
+    by_name = dict(zip(compiled.names, arguments, strict=True))
+    assert (by_name["k_id"], by_name["k_text"]) == (7, "oi")
+    assert "sent" in arguments  # the statement's own value
+    own = next(name for name in compiled.names if name in compiled.fixed)
+    assert "delivered" in compiled.arguments({**given, own: "delivered"})  # a given value wins
+    with pytest.raises(KeyError, match="k_text"):
+        compiled.arguments({"k_id": 7, "k_at": NOW})
+
+
+def test_a_statement_with_one_or_no_parameters_gets_a_tuple(db: Database) -> None:
+    one = Prepared(select(message.c.id).where(message.c.id == bindparam("k_id")))
+    none = Prepared(select(message.c.id))
+    assert one.compiled(db.engine.dialect).arguments({"k_id": 3}) == (3,)
+    assert none.compiled(db.engine.dialect).arguments({}) == ()
