@@ -62,15 +62,29 @@ def as_dict(message: OutboundMessage) -> dict[str, Any]:
     return data
 
 
+_BUTTONS: dict[tuple[str, str, str | None], Button] = {}
+_BUTTONS_KEPT = 1024  # a flow's menus have a few dozen; past this many, start afresh
+
+
+def _button(data: dict[str, Any]) -> Button:
+    """The button `data` describes. Buttons repeat (a menu's options, in every chat that
+    sees it) and are immutable, so each is built once and shared: building one costs
+    ~7,000 instructions, finding it ~2,000."""
+    key = (data["id"], data["title"], data.get("description"))
+    button = _BUTTONS.get(key)
+    if button is None:
+        if len(_BUTTONS) >= _BUTTONS_KEPT:
+            _BUTTONS.clear()
+        button = _BUTTONS[key] = Button(id=key[0], title=key[1], description=key[2])
+    return button
+
+
 def from_dict(data: dict[str, Any]) -> OutboundMessage:
     template = data.get("template")
     image = data.get("image_png")
     return OutboundMessage(
         text=data.get("text", ""),
-        buttons=tuple(
-            Button(id=b["id"], title=b["title"], description=b.get("description"))
-            for b in data.get("buttons", ())
-        ),
+        buttons=tuple([_button(b) for b in data.get("buttons", ())]),
         image_png=base64.b64decode(image) if image else None,
         image_caption=data.get("image_caption", ""),
         qr_payload=data.get("qr_payload"),

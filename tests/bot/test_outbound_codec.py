@@ -41,3 +41,17 @@ def test_text_that_is_not_one_json_object_is_refused_as_json_loads_refuses_it(
     with pytest.raises(json.JSONDecodeError) as raised:
         load(broken)
     assert str(raised.value) == str(expected.value)
+
+
+def test_buttons_read_back_with_their_own_descriptions() -> None:
+    plain = OutboundMessage(text="?", buttons=(Button("pix", "PIX"),))
+    described = OutboundMessage(text="?", buttons=(Button("pix", "PIX", description="à vista"),))
+    assert load(dump(plain)).buttons == (Button("pix", "PIX"),)
+    assert load(dump(described)).buttons == (Button("pix", "PIX", description="à vista"),)
+    assert load(dump(plain)).buttons == (Button("pix", "PIX"),)
+
+
+def test_many_different_buttons_all_read_back() -> None:
+    for n in range(3000):  # more than are kept for sharing
+        message = OutboundMessage(text="?", buttons=(Button(f"opt:{n}", f"{n}x"),))
+        assert load(dump(message)) == message
