@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
 from dialogs.money import to_cents
-from dialogs.negotiation.policy import Policy
+from dialogs.negotiation.policy import ChargesPolicy, Policy
 
 __all__ = ["DAYS_PER_MONTH", "Charges", "compute_charges", "days_late"]
 
@@ -62,8 +63,18 @@ def compute_charges(
         raise ValueError("principal_cents must not be negative")
     if paid_cents < 0:
         raise ValueError("paid_cents must not be negative")
+    return _charges(principal_cents, due_date, today, policy.charges, paid_cents)
+
+
+# Every step that looks at the debts updates each one to today (the balance, the plans, the
+# agreement), so a conversation asks for the same debt on the same day again and again: a
+# dictionary lookup instead of the Decimal arithmetic (~10 µs). The result depends on these
+# arguments alone (the rules are a frozen section of the policy, compared by value).
+@lru_cache(maxsize=4096)
+def _charges(
+    principal_cents: int, due_date: date, today: date, rules: ChargesPolicy, paid_cents: int
+) -> Charges:
     late_days = days_late(due_date, today)
-    rules = policy.charges
     late_fee = interest = 0
     if late_days > rules.grace_days:
         principal = Decimal(principal_cents)

@@ -106,3 +106,13 @@ def test_charges_never_shrink_as_days_go_by(principal: int, late_by: int, more: 
     assert later.late_fee_cents >= earlier.late_fee_cents
     assert later.interest_cents >= earlier.interest_cents
     assert later.total_cents >= earlier.total_cents
+
+
+def test_a_policy_with_other_rates_is_not_answered_from_an_earlier_policy() -> None:
+    """Charges are cached: the same debt and day under new rates gives the new amounts."""
+    before = compute_charges(PRINCIPAL, DUE, TODAY, default_policy())
+    cheaper = policy_with(charges="late_fee_percent = 1\nmonthly_interest_percent = 0.5")
+    after = compute_charges(PRINCIPAL, DUE, TODAY, cheaper)
+    assert (before.late_fee_cents, before.interest_cents) == (4_800, 6_480)
+    assert (after.late_fee_cents, after.interest_cents) == (2_400, 3_240)
+    assert compute_charges(PRINCIPAL, DUE, TODAY, default_policy()) == before
