@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Literal
 
 from dialogs.money import Cents, split_evenly, to_cents
 from dialogs.negotiation.charges import Charges
-from dialogs.negotiation.policy import Policy
+from dialogs.negotiation.policy import OffersPolicy, Policy
 
 if TYPE_CHECKING:
     from dialogs.flow.actions import PlannedInstallment
@@ -215,7 +215,11 @@ def _percent_of(cents: int, percent: Decimal) -> int:
 
 def required_down_payment(total_cents: int, policy: Policy) -> int:
     """The smallest down payment the policy accepts (rounded up, so it is never short)."""
-    share = Decimal(total_cents) * policy.offers.min_down_payment_percent / 100
+    return _required_down_payment(total_cents, policy.offers)
+
+
+def _required_down_payment(total_cents: int, offers: OffersPolicy) -> int:
+    share = Decimal(total_cents) * offers.min_down_payment_percent / 100
     return int(share.to_integral_value(rounding=ROUND_CEILING))
 
 
@@ -236,14 +240,24 @@ def plan_for(
     of that window. Without an explicit down payment, one is added only when the policy
     requires it (the larger of the minimum and an equal share).
     """
-    offers = policy.offers
+    return _plan_for(total_cents, count, policy.offers, today, first_due, down_payment_cents)
+
+
+def _plan_for(
+    total_cents: int,
+    count: int,
+    offers: OffersPolicy,
+    today: date,
+    first_due: date | None = None,
+    down_payment_cents: int | None = None,
+) -> Plan | None:
     if total_cents <= 0 or not 1 <= count <= offers.max_installments:
         return None
     latest_first_due = today + timedelta(days=offers.first_due_max_days)
     first_due = latest_first_due if first_due is None else first_due
     if not today <= first_due <= latest_first_due:
         return None
-    required = required_down_payment(total_cents, policy)
+    required = _required_down_payment(total_cents, offers)
     if down_payment_cents is None:
         down_payment_cents = max(required, total_cents // count) if required and count > 1 else 0
     if count == 1:
@@ -266,24 +280,35 @@ def plan_for(
 
 def valid_plans(total_cents: int, policy: Policy, today: date) -> list[Plan]:
     """Every plan from 2x to `offers.max_installments` that the policy allows."""
-    plans = (
-        plan_for(total_cents, count, policy, today)
-        for count in range(MIN_PLAN_COUNT, policy.offers.max_installments + 1)
-    )
-    return [plan for plan in plans if plan is not None]
+    return list(_valid_plans(total_cents, policy.offers, today))
 
 
 def standard_plans(total_cents: int, policy: Policy, today: date) -> list[Plan]:
     """The plans shown as buttons: `offers.plan_counts_shown` that fit, else the longest one."""
-    shown = [
+    return list(_standard_plans(total_cents, policy.offers, today))
+
+
+# A negotiation asks for the same plans again and again (the buttons, "em 10x" looks at every
+# count, the confirmation), each a policy check and a cached `build_plan` (~5 µs a plan): the
+# lists are cached too, by the total, the day and the offers section (frozen, compared by
+# value). Callers get a list of their own.
+@lru_cache(maxsize=1024)
+def _valid_plans(total_cents: int, offers: OffersPolicy, today: date) -> tuple[Plan, ...]:
+    plans = (
+        _plan_for(total_cents, count, offers, today)
+        for count in range(MIN_PLAN_COUNT, offers.max_installments + 1)
+    )
+    return tuple(plan for plan in plans if plan is not None)
+
+
+@lru_cache(maxsize=1024)
+def _standard_plans(total_cents: int, offers: OffersPolicy, today: date) -> tuple[Plan, ...]:
+    shown = tuple(
         plan
-        for count in policy.offers.plan_counts_shown
-        if (plan := plan_for(total_cents, count, policy, today)) is not None
-    ]
-    if shown:
-        return shown
-    fallback = valid_plans(total_cents, policy, today)
-    return fallback[-1:]
+        for count in offers.plan_counts_shown
+        if (plan := _plan_for(total_cents, count, offers, today)) is not None
+    )
+    return shown or _valid_plans(total_cents, offers, today)[-1:]
 
 
 def nearest_plan(

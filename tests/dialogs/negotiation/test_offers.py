@@ -20,6 +20,7 @@ from dialogs.negotiation.offers import (
     plan_for,
     promise_date_allowed,
     standard_plans,
+    valid_plans,
 )
 from dialogs.negotiation.policy import Policy
 from tests.dialogs.negotiation.support import DUE, PRINCIPAL, SAMPLE_TOTAL, TODAY, policy_with
@@ -165,6 +166,24 @@ def test_when_no_configured_count_fits_the_longest_valid_plan_is_shown() -> None
 
 def test_no_plan_for_a_debt_below_two_minimum_installments(policy: Policy) -> None:
     assert standard_plans(9_999, policy, TODAY) == []
+
+
+def test_a_new_policy_changes_the_plans_shown_for_the_same_debt(policy: Policy) -> None:
+    """Plan lists are cached: the same total and day under another policy gives its plans."""
+    assert [plan.count for plan in standard_plans(SAMPLE_TOTAL, policy, TODAY)] == [2, 3, 6, 12]
+    fewer = policy_with(offers="max_installments = 6\nplan_counts_shown = [2, 4]")
+    assert [plan.count for plan in standard_plans(SAMPLE_TOTAL, fewer, TODAY)] == [2, 4]
+    assert [plan.count for plan in valid_plans(SAMPLE_TOTAL, fewer, TODAY)] == [2, 3, 4, 5, 6]
+    assert len(valid_plans(SAMPLE_TOTAL, policy, TODAY)) == 11
+
+
+def test_the_plan_lists_belong_to_their_caller(policy: Policy) -> None:
+    shown = standard_plans(SAMPLE_TOTAL, policy, TODAY)
+    shown.clear()
+    valid = valid_plans(SAMPLE_TOTAL, policy, TODAY)
+    valid.pop()
+    assert len(standard_plans(SAMPLE_TOTAL, policy, TODAY)) == 4
+    assert len(valid_plans(SAMPLE_TOTAL, policy, TODAY)) == 11
 
 
 # --------------------------------------------------------------------------- counter-offers
