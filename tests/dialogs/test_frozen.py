@@ -62,3 +62,70 @@ def test_evolve_refuses_classes_whose_fields_are_not_all_positional() -> None:
     for instance in (KeywordOnly(1, b=2), Derived(1)):
         with pytest.raises(TypeError, match="positional"):
             evolve(instance, a=2)
+
+
+@dataclass(frozen=True, slots=True)
+class _Pair:
+    left: tuple[int, ...]
+    right: str = ""
+
+
+@dataclass(frozen=True)
+class _Unslotted:
+    a: int
+    b: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class _OwnInit:
+    a: int
+    b: int
+
+    def __init__(self, a: int, b: int) -> None:
+        object.__setattr__(self, "a", abs(a))
+        object.__setattr__(self, "b", b)
+
+
+def test_a_slotted_copy_is_a_frozen_instance_like_any_other() -> None:
+    """Slotted classes without `__post_init__` are filled slot by slot, not through __init__."""
+    pair = _Pair((1, 2), "x")
+
+    copy = evolve(pair, right="y")
+
+    assert type(copy) is _Pair
+    assert copy == _Pair((1, 2), "y") == dataclasses.replace(pair, right="y")
+    assert copy.left is pair.left  # a shallow copy, as replace makes
+    assert hash(copy) == hash(_Pair((1, 2), "y"))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        copy.right = "z"  # type: ignore[misc]
+
+
+def test_classes_with_their_own_init_or_no_slots_still_run_it() -> None:
+    assert evolve(_OwnInit(1, 2), a=-5) == _OwnInit(5, 2)
+    assert evolve(_Unslotted(1, "a"), b="b") == _Unslotted(1, "b")
+
+
+def test_every_field_of_the_context_survives_a_copy() -> None:
+    """The context has twenty fields, each copied to its own slot."""
+    context = Context(
+        locale="es",
+        verified_debtor_id=7,
+        questions=("birth_date",),
+        failed_attempts=1,
+        not_understood_count=2,
+        offer_revisits=3,
+        abuse_count=4,
+        proposed_amount_cents=30_000,
+        payment_channel="pix",
+        agreement_id=9,
+        opted_out=True,
+        last_question="amount",
+        dispute_kind="amount",
+        agent_notice_sent=True,
+        last_words="seis vezes",
+    )
+
+    for name in (f.name for f in dataclasses.fields(Context)):
+        assert getattr(evolve(context, abuse_count=5), name) == getattr(
+            dataclasses.replace(context, abuse_count=5), name
+        )
