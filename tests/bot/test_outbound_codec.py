@@ -1,4 +1,5 @@
-"""A reply's JSON in the outbox reads back as the message that was written."""
+"""The stored form of a reply: what old rows hold is what new rows hold, and it reads back
+as the message that was written."""
 
 from __future__ import annotations
 
@@ -8,6 +9,45 @@ import pytest
 
 from bot.channels.base import Button, OutboundMessage, Template
 from bot.outbound_codec import dump, load
+
+# What the outbox rows have always held: compact JSON with non-ASCII text as is.
+_STORED = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def _every_character() -> list[str]:
+    """Every code point but the surrogates, in strings of 512."""
+    chars = [chr(code) for code in range(0x110000) if not 0xD800 <= code <= 0xDFFF]
+    return ["".join(chars[start : start + 512]) for start in range(0, len(chars), 512)]
+
+
+def test_every_character_is_stored_as_before() -> None:
+    for text in _every_character():
+        message = OutboundMessage(text=text, buttons=(Button(id=text[:8], title=text),))
+        assert dump(message) == _STORED.encode(
+            {"text": text, "buttons": [{"id": text[:8], "title": text}]}
+        )
+
+
+def test_a_whole_message_is_stored_as_before_and_reads_back() -> None:
+    message = OutboundMessage(
+        text='Olá, Sr. "João" \\ R$ 1.234,56\n\t✓ 😀',
+        buttons=(Button(id="plan:6", title="6x de R$ 418,80", description="até 05/12"),),
+        qr_payload="00020126580014BR.GOV.BCB.PIX",
+        image_caption="Pague com PIX",
+        copy_code=True,
+        template=Template(name="quita_lembrete", language="pt_BR", body_params=("Ana", "R$ 5")),
+        proactive=True,
+        extra={"chave": "ção"},
+    )
+    stored = dump(message)
+    assert stored == _STORED.encode(json.loads(stored))
+    assert load(stored) == message
+
+
+def test_a_lone_surrogate_is_stored_as_the_json_module_writes_it() -> None:
+    message = OutboundMessage(text="broken \ud83d emoji")
+    assert dump(message) == '{"text":"broken \ud83d emoji"}'
+
 
 MESSAGES = [
     OutboundMessage(text="Olá, Maria! Como prefere pagar?"),
