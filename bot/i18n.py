@@ -68,16 +68,22 @@ def format_param(value: ParamValue, locale: str) -> str:
     """One parameter as the locale writes it: R$ 1.234,56, 05/12/2026, 0,5."""
     if isinstance(value, str | int):
         return str(value)
+    if isinstance(value, Money):  # the cents are a cheaper key than the dataclass's own hash
+        return _format_money(value.cents, locale)
     return _format_value(value, locale)
 
 
 @lru_cache(maxsize=16_384)
-def _format_value(value: Money | Percent | date, locale: str) -> str:
-    """Babel's formatting is ~50 µs a call and the same amounts and dates recur all day."""
+def _format_money(cents: int, locale: str) -> str:
+    """Babel's formatting is ~50 µs a call and the same amounts recur all day."""
+    text = format_currency(from_cents(cents), "BRL", locale=locale)
+    return text.translate(_PLAIN_SPACES)
+
+
+@lru_cache(maxsize=16_384)
+def _format_value(value: Percent | date, locale: str) -> str:
+    """Babel's formatting is ~50 µs a call and the same rates and dates recur all day."""
     match value:
-        case Money(cents=cents):
-            text = format_currency(from_cents(cents), "BRL", locale=locale)
-            return text.translate(_PLAIN_SPACES)
         case Percent(value=rate):
             return format_decimal(Decimal(rate).normalize(), locale=locale)
         case date():
@@ -92,8 +98,16 @@ def render(message: Message, locale: str) -> str:
     """
     if locale not in LOCALES:
         locale = locale_from(locale)
+    if not message.params:
+        return _plain_text(message.id, locale)
     params = {name: format_param(value, locale) for name, value in message.params.items()}
     return _template(message.id, locale).format_map(params)
+
+
+@lru_cache(maxsize=4096)
+def _plain_text(message_id: str, locale: str) -> str:
+    """A message without parameters (most prompts and buttons) reads the same every time."""
+    return _template(message_id, locale).format_map({})
 
 
 def render_choice_label(choice: Choice, locale: str) -> str:

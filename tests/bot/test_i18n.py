@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
 import pytest
 
+from bot import i18n
 from bot.i18n import catalog, locale_from, render, render_choice_label
 from dialogs.flow.actions import Choice, Message, Money, ParamValue, Percent
 
@@ -55,7 +57,23 @@ def test_missing_id_in_a_locale_falls_back_to_pt_br(monkeypatch: pytest.MonkeyPa
         return english if locale == "en" else dict(real(locale))
 
     monkeypatch.setattr("bot.i18n.catalog", patched)
+    # Texts without parameters are cached per process like the catalogs: this one, read
+    # through the patched catalog, goes to a cache of its own that the test then drops.
+    monkeypatch.setattr("bot.i18n._plain_text", lru_cache(i18n._plain_text.__wrapped__))
     assert render(Message("choice.human"), "en") == "Falar com uma pessoa"
+
+
+def test_texts_without_parameters_are_told_apart_by_locale_and_id() -> None:
+    for _ in range(2):  # the second time from the cache
+        assert render(Message("choice.human"), "pt_BR") == "Falar com uma pessoa"
+        assert render(Message("choice.human"), "en") == "Talk to a person"
+        assert render(Message("choice.human"), "es") == "Hablar con una persona"
+        assert render(Message("choice.human"), "es-AR") == "Hablar con una persona"
+        assert render(Message("choice.pay_full"), "en") != render(Message("choice.human"), "en")
+        with pytest.raises(KeyError):
+            render(Message("no.such.message"), "en")
+        with pytest.raises(KeyError):  # a placeholder and no parameters: an error every time
+            render(Message("choice.plan"), "pt_BR")
 
 
 def test_unknown_id_and_missing_param_are_errors() -> None:
