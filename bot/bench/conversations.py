@@ -24,6 +24,14 @@ balance and offer, the 6x plan, the agreement confirmed."""
 DEBT_CENTS = 240_000
 
 
+def debt_cents(n: int) -> int:
+    """What debtor `n` owes: R$ 2.400,00 and a few cents more for each debtor, so that no two
+    of (the first 10,000) owe the same. Real debtors owe different amounts, and what is
+    remembered by amount (charges, plans, formatted money) must not serve the next debtor in
+    the bench when it would not in real traffic."""
+    return DEBT_CENTS + n % 10_000 * 7
+
+
 def cpf_for(n: int) -> str:
     """A valid, unique CPF for simulated debtor `n` (check digits computed)."""
     base = f"{100_000_000 + n * 7919 % 800_000_000:09d}"
@@ -44,7 +52,8 @@ def telegram_script(n: int) -> list[str]:
 
 
 async def seed_debtors(db: Database, count: int, progress: Callable[[int], None]) -> None:
-    """Bulk-insert debtors 0…`count - 1`, one R$ 2.400,00 debt each, through the importer."""
+    """Bulk-insert debtors 0…`count - 1`, one debt of `debt_cents(n)` each, through the
+    importer."""
     numbers = range(count)
     debtors = [
         ImportedDebtor(
@@ -59,7 +68,9 @@ async def seed_debtors(db: Database, count: int, progress: Callable[[int], None]
         for n in numbers
     ]
     debts = [
-        ImportedDebt(f"B{n:07d}", f"C{n:07d}", 'Notebook 15"', DEBT_CENTS, date(2026, 9, 5), None)
+        ImportedDebt(
+            f"B{n:07d}", f"C{n:07d}", 'Notebook 15"', debt_cents(n), date(2026, 9, 5), None
+        )
         for n in numbers
     ]
     async with db.transaction() as tx:
@@ -79,7 +90,9 @@ class InMemoryDebtor:
             cpf=cpf_for(n),
             birth_date=date(1980, 1, 1) + timedelta(days=n % 9000),
             state="SP",
-            debts=(DebtSnapshot(n + 1, f"C{n:07d}", 'Notebook 15"', date(2026, 9, 5), DEBT_CENTS),),
+            debts=(
+                DebtSnapshot(n + 1, f"C{n:07d}", 'Notebook 15"', date(2026, 9, 5), debt_cents(n)),
+            ),
         )
         self._state: State = State.NEW
         self._context: Context = initial_context("pt_BR")
