@@ -7,6 +7,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 import pytest
+from babel.numbers import format_currency
 
 from bot import i18n
 from bot.i18n import catalog, locale_from, render, render_choice_label
@@ -17,6 +18,15 @@ def test_pt_br_money_uses_plain_spaces_and_brazilian_separators() -> None:
     text = render(Message("choice.plan", {"count": 6, "amount": Money(123_456)}), "pt_BR")
     assert text == "6x de R$ 1.234,56"
     assert "\u00a0" not in text
+
+
+@pytest.mark.parametrize("locale", i18n.LOCALES)
+def test_money_reads_as_babel_formats_it_in_every_locale(locale: str) -> None:
+    amounts = [0, 1, 99, 100, 12_345, 99_999, 100_000, 123_456_789, 240_007, -150]
+    for cents in [*amounts, *range(0, 2_000_000, 9_973)]:
+        expected = format_currency(Decimal(cents) / 100, "BRL", locale=locale)
+        plain = expected.replace("\u00a0", " ").replace("\u202f", " ")
+        assert i18n.format_param(Money(cents), locale) == plain
 
 
 def test_dates_per_locale() -> None:
