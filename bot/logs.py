@@ -68,6 +68,10 @@ class JsonFormatter(_NoMessagesInTraces):
         return json.dumps(entry, ensure_ascii=False)
 
 
+QUIETED = ("httpx", "httpcore", "aiosqlite", "telegram.ext", "sqlalchemy.engine")
+"""Libraries whose INFO lines are per request or per statement: WARNING and up only."""
+
+
 def configure_logging(level: str = "INFO", *, json_lines: bool = True) -> None:
     handler = logging.StreamHandler(sys.stderr)
     if json_lines:
@@ -77,5 +81,5 @@ def configure_logging(level: str = "INFO", *, json_lines: bool = True) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("httpx", "httpcore", "aiosqlite", "telegram.ext", "sqlalchemy.engine"):
+    for noisy in QUIETED:
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.logs import JsonFormatter, configure_logging, trace_without_messages
 from storage import Database, tables
+from tests.support.process_logging import process_logging_restored
 
 PHONE = "5511987654321"  # a WhatsApp address is a phone number: personal data
 CPF = "529.982.247-25"
@@ -105,11 +106,9 @@ def test_messages_of_chained_and_grouped_exceptions_are_left_out() -> None:
 
 
 def test_the_demo_s_plain_text_logs_leave_messages_out_too() -> None:
-    root = logging.getLogger()
-    saved = (root.handlers[:], root.level)
-    try:
+    with process_logging_restored():
         configure_logging("INFO", json_lines=False)
-        formatter = root.handlers[0].formatter
+        formatter = logging.getLogger().handlers[0].formatter
         assert formatter is not None
         try:
             check_cpf()
@@ -118,9 +117,6 @@ def test_the_demo_s_plain_text_logs_leave_messages_out_too() -> None:
                 "t", logging.ERROR, __file__, 1, "failed", (), sys.exc_info()
             )
             text = formatter.format(record)
-    finally:
-        root.handlers[:], level = saved
-        root.setLevel(level)
 
     assert text.startswith("ERROR t: failed")
     assert "ValueError" in text

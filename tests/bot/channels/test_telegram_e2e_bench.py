@@ -24,6 +24,7 @@ from bot.wiring import attach_telegram
 from dialogs.negotiation.policy import default_policy
 from storage import Database
 from tests.support.harness import running_quita
+from tests.support.process_logging import process_logging_restored
 
 
 async def test_every_scripted_update_is_answered_and_timed(tmp_path: Path) -> None:
@@ -66,7 +67,8 @@ async def test_without_aiogram_the_bench_says_how_to_measure_the_yardstick(
 
 
 def test_the_command_judges_quita_against_the_measured_yardstick() -> None:
-    result = CliRunner().invoke(bench_command, ["--channel", "telegram", "--debtors", "2"])
+    with process_logging_restored():  # the command logs as `quita run` does
+        result = CliRunner().invoke(bench_command, ["--channel", "telegram", "--debtors", "2"])
 
     assert result.exit_code == 0, result.output
     for run in ("telegram, five steps", "aiogram in memory, five steps", "whole conversation"):
