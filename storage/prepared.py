@@ -53,7 +53,7 @@ class Compiled:
         )
         object.__setattr__(self, "_binding", binding)
         object.__setattr__(self, "_reading", reading)
-        object.__setattr__(self, "_pick", _picker(self.names))
+        object.__setattr__(self, "_pick", picker(self.names))
 
     def arguments(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
         """Positional driver arguments for `params` (a missing name is a KeyError: a bug)."""
@@ -111,7 +111,7 @@ class Prepared:
         return found
 
 
-def _picker(names: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+def picker(names: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
     """`lambda params: tuple(params[n] for n in names)`, without a Python loop per name."""
     if len(names) > 1:
         return itemgetter(*names)

@@ -11,7 +11,6 @@ other's chats.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -153,9 +152,6 @@ def _claim_statement(dialect: str, *, by_channel: bool) -> Update:
         .returning(*t.c)
     )
 
-
-if tuple(t.c.keys()) != tuple(field.name for field in dataclasses.fields(OutboxRow)):
-    raise TypeError("OutboxRow's fields must be the outbox table's columns, in their order")
 
 # Every column a new delivery sets (`storage.repositories.replies` writes them too).
 NEW_DELIVERY_COLUMNS = (
@@ -366,8 +362,7 @@ class SqlOutbox(Repository):
             found = await self.conn.fetch(_CLAIM, params)
         else:
             found = await self.conn.fetch(_CLAIM_CHANNEL, {**params, "c_channel": channel})
-        # RETURNING every column, in OutboxRow's order (checked at import): passed by position.
-        return sorted((OutboxRow(*r.values()) for r in found), key=lambda row: row.id)
+        return sorted((OutboxRow.from_row(r) for r in found), key=lambda row: row.id)
 
     async def release(self, claimed: Sequence[OutboxRow]) -> None:
         """Hand back rows as `claim` returned them, untried (a chat's rows behind a failure):
