@@ -72,19 +72,16 @@ class PerKeyBuckets:
 
     def try_take(self, key: str, now: float) -> bool:
         """`TokenBucket.try_take` on `key`'s bucket."""
-        taken = self._bucket(key).try_take(now)
-        if taken and len(self._buckets) > 10_000:
-            self._forget_idle()
-        return taken
+        return self._bucket(key).try_take(now)
 
     async def acquire(self, key: str) -> None:
         await self._bucket(key).acquire()
-        if len(self._buckets) > 10_000:
-            self._forget_idle()
 
     def _bucket(self, key: str) -> TokenBucket:
         bucket = self._buckets.get(key)
         if bucket is None:
+            if len(self._buckets) >= 10_000:  # only a new chat makes the map grow
+                self._forget_idle()
             bucket = self._buckets[key] = TokenBucket(self.rate, self.burst)
         return bucket
 
