@@ -329,14 +329,41 @@ def nearest_plan(
     """
     if (monthly_amount_cents is None) == (count is None):
         raise ValueError("give exactly one of monthly_amount_cents or count")
-    plans = valid_plans(total_cents, policy, today)
+    offers = policy.offers
     if count is not None:
-        if count > policy.offers.max_installments or not plans:
+        if count > offers.max_installments:
             return None
-        return min(plans, key=lambda plan: (abs(plan.count - count), plan.count))
+        return _nearest_by_count(total_cents, count, offers, today)
     assert monthly_amount_cents is not None
-    for plan in plans:
-        if max(item.amount_cents for item in plan.regular_installments) <= monthly_amount_cents:
+    return _fewest_payments_within(total_cents, monthly_amount_cents, offers, today)
+
+
+# A counter-offer needs one plan, so the counts are tried nearest first and the search stops
+# at the first the policy allows: one plan built, not every count's (11 by default, ~20 µs
+# each, for an amount nobody else owes).
+def _nearest_by_count(
+    total_cents: int, count: int, offers: OffersPolicy, today: date
+) -> Plan | None:
+    """The allowed count nearest `count`; of two as near, the one with fewer payments."""
+    lowest, highest = MIN_PLAN_COUNT, offers.max_installments
+    for distance in range(max(count - lowest, highest - count) + 1):
+        for candidate in (count - distance, count + distance) if distance else (count,):
+            if lowest <= candidate <= highest and (
+                plan := _plan_for(total_cents, candidate, offers, today)
+            ):
+                return plan
+    return None
+
+
+def _fewest_payments_within(
+    total_cents: int, monthly_amount_cents: int, offers: OffersPolicy, today: date
+) -> Plan | None:
+    """The allowed plan with the fewest payments whose regular ones fit `monthly_amount`."""
+    for candidate in range(MIN_PLAN_COUNT, offers.max_installments + 1):
+        plan = _plan_for(total_cents, candidate, offers, today)
+        if plan is not None and (
+            max(item.amount_cents for item in plan.regular_installments) <= monthly_amount_cents
+        ):
             return plan
     return None
 

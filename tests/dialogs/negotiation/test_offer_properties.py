@@ -130,6 +130,24 @@ def test_count_counter_offer_stays_inside_policy(
 
 
 @settings(max_examples=200)
+@given(policies(), totals, counts, todays)
+def test_count_counter_offer_is_the_nearest_allowed_count(
+    policy: Policy, total: int, count: int, today: date
+) -> None:
+    allowed = [
+        plan
+        for candidate in range(2, policy.offers.max_installments + 1)
+        if (plan := plan_for(total, candidate, policy, today)) is not None
+    ]
+    plan = nearest_plan(total, policy, today, count=count)
+    if count > policy.offers.max_installments or not allowed:
+        assert plan is None
+    else:
+        nearest = min(allowed, key=lambda p: (abs(p.count - count), p.count))
+        assert plan == nearest
+
+
+@settings(max_examples=200)
 @given(
     policies(),
     st.lists(
