@@ -11,7 +11,7 @@ from pydantic import SecretStr
 from bot.app import StartupError, build, serve
 from bot.cli_support import wait_for_signals
 from bot.demo.seed import seed_demo
-from bot.heap import settle_after_startup
+from bot.heap import settle_after_startup, sweep_periodically
 from bot.logs import configure_logging
 from bot.settings import Settings
 from bot.wiring import attach_channels, attach_features
@@ -53,6 +53,7 @@ async def _main(settings: Settings, *, demo: bool) -> int:
             err=True,
         )
     settle_after_startup()
+    quita.background.append(sweep_periodically)  # what the young collections leave
     stop, ready = asyncio.Event(), asyncio.Event()
     await wait_for_signals(stop)
     server = asyncio.create_task(serve(quita, stop, ready=ready))
