@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import resource
 import time
 from collections.abc import Awaitable, Callable
@@ -19,6 +20,8 @@ class Figures:
     seconds: float
     latencies_ms: list[float] = field(default_factory=list)
     cpu_seconds: float = 0.0  # process CPU (all threads): robust when the machine is shared
+    # Each collection's pause: the loop stops, and every event due meanwhile waits for it.
+    collector_pauses_ms: list[float] = field(default_factory=list)
 
     @property
     def cpu_ms_per_event(self) -> float:
@@ -35,10 +38,12 @@ class Figures:
         return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
 
     def line(self) -> str:
+        pauses = self.collector_pauses_ms
         return (
             f"{self.label:<28} {self.events:>7} events  {self.rate:>9,.0f} events/s  "
             f"p50 {self.percentile(50):6.2f} ms  p95 {self.percentile(95):6.2f} ms  "
             f"p99 {self.percentile(99):6.2f} ms  cpu {self.cpu_ms_per_event:5.2f} ms/event"
+            f"  gc {len(pauses)}× ≤ {max(pauses, default=0):.0f} ms"
         )
 
 
@@ -139,9 +144,12 @@ async def measured(
     settle_after_startup()
     reporter = asyncio.create_task(report_progress(figures, total, echo)) if echo else None
     began, cpu_began = time.perf_counter(), time.process_time()
+    timer = _CollectorTimer(figures.collector_pauses_ms)
+    gc.callbacks.append(timer)
     try:
         await work()
     finally:
+        gc.callbacks.remove(timer)
         figures.seconds = time.perf_counter() - began
         figures.cpu_seconds = time.process_time() - cpu_began
         if reporter is not None:
@@ -149,6 +157,20 @@ async def measured(
             with contextlib.suppress(asyncio.CancelledError):
                 await reporter
     return figures
+
+
+class _CollectorTimer:
+    """A `gc.callbacks` entry that records how long each collection paused the loop."""
+
+    def __init__(self, pauses_ms: list[float]) -> None:
+        self._pauses_ms = pauses_ms
+        self._started = 0.0
+
+    def __call__(self, phase: str, _info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self._pauses_ms.append((time.perf_counter() - self._started) * 1000)
 
 
 def peak_rss_mib() -> float:

@@ -19,6 +19,7 @@ from bot.bench import (
     peak_rss_mib,
     telegram_target,
 )
+from bot.heap import SWEEP_INTERVAL_SECONDS, sweep
 from bot.logs import configure_logging
 
 
@@ -123,4 +124,9 @@ def bench_command(
         click.echo(f"@ {rate:,.0f}/s offered: {SERVICE_LATENCY_TARGET.verdict(at_rate, rate)}")
         if not deliver_during:
             click.echo("(the outbox delivered each run's replies after it, not during it)")
+    swept = sweep()
+    click.echo(
+        f"heap sweep (quita run: one every {SWEEP_INTERVAL_SECONDS / 60:.0f} min): "
+        f"loop paused {swept.seconds * 1000:.0f} ms"
+    )
     click.echo(f"peak RSS {peak_rss_mib():,.0f} MiB")

@@ -129,3 +129,19 @@ async def test_a_bench_run_leaves_what_the_bench_built_out_of_its_collections() 
     await measured(Figures("probe", 0, 0.0), len(workload), run, None)
 
     assert not walked & {id(item) for item in workload}
+
+
+@pytest.mark.usefixtures("restored_gc")
+async def test_a_bench_run_reports_each_collection_that_paused_it() -> None:
+    from bot.bench import Figures, measured
+
+    kept: list[list[list[int]]] = []
+
+    async def run() -> None:
+        kept.append(_allocate_past_young_collections(3))
+
+    figures = await measured(Figures("probe", 1, 0.0), 1, run, None)
+
+    assert len(figures.collector_pauses_ms) >= 3
+    assert all(pause > 0 for pause in figures.collector_pauses_ms)
+    assert f"gc {len(figures.collector_pauses_ms)}× ≤ " in figures.line()

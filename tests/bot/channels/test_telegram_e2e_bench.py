@@ -4,6 +4,7 @@ aiogram yardstick DESIGN.md names, which answers exactly as Quita does."""
 from __future__ import annotations
 
 import importlib.util
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -77,6 +78,8 @@ def test_the_command_judges_quita_against_the_measured_yardstick() -> None:
     assert "five steps: target: ≥ " in result.output
     assert "(an in-memory aiogram bot, same flow and loopback API, DESIGN.md)" in result.output
     assert "rate limits lifted" in result.output
+    assert re.search(r"gc \d+× ≤ \d+ ms", result.output)  # each run's collector pauses
+    assert "heap sweep (quita run: one every 10 min): loop paused " in result.output
 
 
 def test_quita_commands_start_without_importing_the_yardstick() -> None:
