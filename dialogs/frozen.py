@@ -6,8 +6,10 @@ the turn about ten times per event.
 `evolve` reads the fields with one `attrgetter` and builds the copy positionally. A frozen
 dataclass's `__init__` sets each field through `object.__setattr__` (~1,400 instructions a
 field, the context has twenty), so for a slotted class without `__post_init__` — where that
-`__init__` does nothing else — the copy's slots are set straight through their descriptors,
-in about half the time. Any other class runs its own `__init__` (and checks).
+`__init__` does nothing else — the copy is filled as an instance of an unfrozen twin with the
+same slots, whose plain attribute stores the interpreter specializes (a few dozen
+instructions a field), and then becomes the class's own (one `__class__` store). Any other
+class runs its own `__init__` (and checks).
 """
 
 from __future__ import annotations
@@ -54,20 +56,35 @@ def _plan(cls: type) -> tuple[attrgetter[Any], dict[str, int], Callable[..., Any
 def _slot_builder(cls: type, names: list[str]) -> Callable[..., Any] | None:
     """A function of the field values that fills a new `cls` as the generated `__init__`
     would, or None when `__init__` may do more (its own code, `__post_init__`, no slots)."""
-    slots = [cls.__dict__.get(name) for name in names]
     generated = cls.__init__.__code__.co_filename == "<string>"  # type: ignore[misc]
     if not generated or hasattr(cls, "__post_init__"):
         return None
-    if not all(isinstance(slot, MemberDescriptorType) for slot in slots):
+    twin = _twin(cls, names)
+    if twin is None:
         return None
     arguments = ", ".join(f"v{index}" for index in range(len(names)))
-    lines = [f"def build({arguments}):", "    new = _new(_cls)"]
-    lines += [f"    _set{index}(new, v{index})" for index in range(len(names))]
-    lines.append("    return new")
-    namespace: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
-    setters = {f"_set{index}": slot.__set__ for index, slot in enumerate(slots)}  # type: ignore[union-attr]
-    namespace.update(setters)
+    lines = [f"def build({arguments}):", "    new = _new(_twin)"]
+    lines += [f"    new.{name} = v{index}" for index, name in enumerate(names)]
+    lines += ["    new.__class__ = _cls", "    return new"]
+    namespace: dict[str, Any] = {"_new": object.__new__, "_twin": twin, "_cls": cls}
     # Like dataclasses' own __init__: generated from the field names, one line per field.
     exec("\n".join(lines), namespace)  # noqa: S102 - code built from field names alone
     builder: Callable[..., Any] = namespace["build"]
     return builder
+
+
+def _twin(cls: type, names: list[str]) -> type | None:
+    """A plain class with `cls`'s slots (the same memory layout, so an instance may change
+    its class to `cls`), or None when `cls` is not simply slots over `object`."""
+    slots = cls.__dict__.get("__slots__")
+    if cls.__bases__ != (object,) or not isinstance(slots, tuple) or list(slots) != names:
+        return None
+    if not all(isinstance(cls.__dict__.get(name), MemberDescriptorType) for name in names):
+        return None
+    twin = type(f"_Unfrozen{cls.__name__}", (), {"__slots__": slots})
+    probe: Any = object.__new__(twin)
+    try:
+        probe.__class__ = cls
+    except TypeError:  # a layout the interpreter will not swap (weakref slot, …)
+        return None
+    return twin

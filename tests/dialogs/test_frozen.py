@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import copy as copy_module
 import dataclasses
+import pickle
+import weakref
 from dataclasses import KW_ONLY, dataclass, field
 
 import pytest
@@ -129,3 +132,49 @@ def test_every_field_of_the_context_survives_a_copy() -> None:
         assert getattr(evolve(context, abuse_count=5), name) == getattr(
             dataclasses.replace(context, abuse_count=5), name
         )
+
+
+@dataclass(frozen=True, slots=True, weakref_slot=True)
+class _Weak:
+    a: int
+    b: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class _Child(_Pair):
+    extra: int = 0
+
+
+def test_a_slotted_copy_behaves_as_one_built_by_init() -> None:
+    """The copy is filled as a twin class's instance, then made a `_Pair`: nothing of the
+    twin may show (pickling, copying, the class's methods)."""
+    copy = evolve(_Pair((1,), "x"), right="y")
+
+    assert type(copy) is _Pair
+    assert copy.__class__ is _Pair
+    assert pickle.loads(pickle.dumps(copy)) == copy
+    assert copy_module.copy(copy) == copy
+    assert repr(copy) == "_Pair(left=(1,), right='y')"
+    with pytest.raises(AttributeError):
+        object.__setattr__(copy, "other", 1)  # still slots only
+
+
+def test_slotted_classes_with_another_layout_are_copied_too() -> None:
+    """A weakref slot or slots split over a base: copied through __init__ instead."""
+    weak = evolve(_Weak(1, "a"), b="b")
+    child = evolve(_Child((1,), "r", 2), extra=3)
+
+    assert weak == _Weak(1, "b")
+    assert weakref.ref(weak)() is weak
+    assert child == _Child((1,), "r", 3)
+    assert type(child) is _Child
+
+
+def test_a_context_copy_is_a_context() -> None:
+    context = evolve(Context(locale="en"), last_words="oi")
+
+    assert type(context) is Context
+    assert context == Context(locale="en", last_words="oi")
+    assert hash(context) == hash(Context(locale="en", last_words="oi"))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        context.locale = "es"  # type: ignore[misc]
