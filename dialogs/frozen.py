@@ -29,7 +29,7 @@ def evolve(obj: _T, /, **changes: Any) -> _T:
     cls = type(obj)
     plan = _PLANS.get(cls)
     if plan is None:
-        plan = _PLANS[cls] = _plan(cls)
+        plan = _plan_of(cls)
     read, position, build = plan
     values = list(read(obj))
     for name, value in changes.items():
@@ -39,6 +39,20 @@ def evolve(obj: _T, /, **changes: Any) -> _T:
         values[index] = value
     built: _T = build(*values)
     return built
+
+
+def builder(cls: type[_T]) -> Callable[..., _T]:
+    """A constructor of `cls` taking every field positionally, filling the instance as
+    `evolve` fills its copies: for readers that build many instances from stored rows."""
+    build: Callable[..., _T] = _plan_of(cls)[2]
+    return build
+
+
+def _plan_of(cls: type) -> tuple[attrgetter[Any], dict[str, int], Callable[..., Any]]:
+    plan = _PLANS.get(cls)
+    if plan is None:
+        plan = _PLANS[cls] = _plan(cls)
+    return plan
 
 
 def _plan(cls: type) -> tuple[attrgetter[Any], dict[str, int], Callable[..., Any]]:

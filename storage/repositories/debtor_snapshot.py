@@ -11,21 +11,27 @@ the snapshot with the chat's row the same way.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
-from functools import lru_cache
+from functools import cache, lru_cache
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import BindParameter, Integer, String, bindparam, text
 from sqlalchemy.sql.selectable import TextualSelect
 
+from dialogs.frozen import builder
 from storage.connection import Executor
 from storage.enums import AgreementStatus, DebtStatus
 from storage.prepared import Prepared
 
 if TYPE_CHECKING:  # dialogs.flow's package import loads the whole dialog machine
-    from dialogs.flow.snapshots import AgreementSnapshot, DebtorSnapshot, DebtSnapshot
+    from dialogs.flow.snapshots import (
+        AgreementSnapshot,
+        DebtorSnapshot,
+        DebtSnapshot,
+        InstallmentSnapshot,
+    )
 
 _PAID = DebtStatus.PAID.value
 _CANCELLED = AgreementStatus.CANCELLED.value
@@ -132,51 +138,76 @@ def snapshot_from_json(raw: str) -> DebtorSnapshot:
 
 
 def _snapshot_from(found: Mapping[str, Any]) -> DebtorSnapshot:
-    from dialogs.flow.snapshots import DebtorSnapshot
-
+    build = _builders()
     birth_date = found["birth_date"]
     debts = sorted(found["debts"], key=itemgetter("due_date", "id"))
-    return DebtorSnapshot(
-        debtor_id=found["id"],
-        name=found["name"],
-        cpf=found["cpf"],
-        birth_date=None if birth_date is None else date.fromisoformat(birth_date),
-        state=found["state"],
-        debts=tuple(_debt(d) for d in debts),
-        agreements=tuple(_agreement(a) for a in sorted(found["agreements"], key=itemgetter("id"))),
+    return build.debtor(
+        found["id"],
+        found["name"],
+        found["cpf"],
+        None if birth_date is None else date.fromisoformat(birth_date),
+        found["state"],
+        tuple(_debt(build, d) for d in debts),
+        tuple(_agreement(build, a) for a in sorted(found["agreements"], key=itemgetter("id"))),
     )
 
 
-def _debt(row: Mapping[str, Any]) -> DebtSnapshot:
-    from dialogs.flow.snapshots import DebtSnapshot
-
-    return DebtSnapshot(
-        debt_id=row["id"],
-        contract=row["contract"],
-        description=row["description"],
-        due_date=date.fromisoformat(row["due_date"]),
-        principal_cents=row["principal_cents"],
-        paid_cents=row["paid_cents"],
-        status=row["status"],
+def _debt(build: _Builders, row: Mapping[str, Any]) -> DebtSnapshot:
+    return build.debt(
+        row["id"],
+        row["contract"],
+        row["description"],
+        date.fromisoformat(row["due_date"]),
+        row["principal_cents"],
+        row["paid_cents"],
+        row["status"],
     )
 
 
-def _agreement(row: Mapping[str, Any]) -> AgreementSnapshot:
-    from dialogs.flow.snapshots import AgreementSnapshot, InstallmentSnapshot
-
-    return AgreementSnapshot(
-        agreement_id=row["id"],
-        payment_channel=row["payment_channel"],
-        status=row["status"],
-        total_cents=row["total_cents"],
-        installments=tuple(
-            InstallmentSnapshot(
-                number=i["number"],
-                amount_cents=i["amount_cents"],
-                due_date=date.fromisoformat(i["due_date"]),
-                status=i["status"],
-                paid_cents=i["paid_cents"],
+def _agreement(build: _Builders, row: Mapping[str, Any]) -> AgreementSnapshot:
+    installment = build.installment
+    return build.agreement(
+        row["id"],
+        row["payment_channel"],
+        row["status"],
+        row["total_cents"],
+        tuple(
+            installment(
+                i["number"],
+                i["amount_cents"],
+                date.fromisoformat(i["due_date"]),
+                i["status"],
+                i["paid_cents"],
             )
             for i in sorted(row["installments"], key=itemgetter("number"))
         ),
+    )
+
+
+class _Builders(NamedTuple):
+    """Positional constructors of the snapshots (fields in declaration order)."""
+
+    debtor: Callable[..., DebtorSnapshot]
+    debt: Callable[..., DebtSnapshot]
+    agreement: Callable[..., AgreementSnapshot]
+    installment: Callable[..., InstallmentSnapshot]
+
+
+@cache
+def _builders() -> _Builders:
+    """A frozen dataclass's `__init__` sets each field through `object.__setattr__`; a miss
+    builds ~50 fields (a debtor, a debt, an agreement of six installments), twice as fast
+    through `dialogs.frozen.builder`."""
+    from dialogs.flow.snapshots import (
+        AgreementSnapshot,
+        DebtorSnapshot,
+        DebtSnapshot,
+        InstallmentSnapshot,
+    )
+
+    return _Builders(
+        builder(DebtorSnapshot),
+        builder(DebtSnapshot),
+        builder(AgreementSnapshot),
+        builder(InstallmentSnapshot),
     )

@@ -11,7 +11,7 @@ from dataclasses import KW_ONLY, dataclass, field
 import pytest
 
 from dialogs.flow.context import Context
-from dialogs.frozen import evolve
+from dialogs.frozen import builder, evolve
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,3 +178,14 @@ def test_a_context_copy_is_a_context() -> None:
     assert hash(context) == hash(Context(locale="en", last_words="oi"))
     with pytest.raises(dataclasses.FrozenInstanceError):
         context.locale = "es"  # type: ignore[misc]
+
+
+def test_a_builder_makes_what_the_class_makes_from_the_same_values() -> None:
+    make_pair = builder(_Pair)
+    make_point = builder(_Point)  # has __post_init__: the class itself, checks included
+
+    assert make_pair((1, 2), "x") == _Pair((1, 2), "x")
+    assert type(make_pair((1,), "")) is _Pair
+    assert make_point(3, 4, "p") == _Point(3, 4, "p")
+    with pytest.raises(ValueError, match="negative"):
+        make_point(-1, 0, "")

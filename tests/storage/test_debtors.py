@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
 from sqlalchemy import update
 
+from dialogs.flow.snapshots import (
+    AgreementSnapshot,
+    DebtorSnapshot,
+    DebtSnapshot,
+    InstallmentSnapshot,
+)
 from storage import tables
 from storage.database import Database
+from storage.repositories.debtor_snapshot import snapshot_from_json
 from storage.repositories.debtors import NewDebt, NewDebtor, UpsertOutcome
 from storage.rows import NewInstallment
 from tests.storage.helpers import NOW, new_debt, new_debtor
@@ -142,3 +150,81 @@ async def test_a_snapshot_by_cpf_is_the_oldest_unerased_debtor_with_it(db: Datab
     assert after_erasure is not None
     assert after_erasure.debtor_id == newer
     assert [(d.debt_id, d.principal_cents) for d in after_erasure.debts] == [(debt, 5000)]
+
+
+def test_a_snapshot_read_from_json_puts_every_value_in_its_field() -> None:
+    """The snapshots are built positionally: every field here has a value of its own, so
+    two swapped fields would not go unnoticed."""
+    raw = json.dumps(
+        {
+            "id": 1,
+            "name": "Maria Silva",
+            "cpf": "52998224725",
+            "birth_date": "1980-05-17",
+            "state": "SP",
+            "debts": [
+                {
+                    "id": 2,
+                    "contract": "C-1",
+                    "description": "Cartão",
+                    "due_date": "2026-01-05",
+                    "principal_cents": 3,
+                    "paid_cents": 4,
+                    "status": "open",
+                }
+            ],
+            "agreements": [
+                {
+                    "id": 5,
+                    "payment_channel": "pix",
+                    "status": "active",
+                    "total_cents": 6,
+                    "installments": [
+                        {
+                            "number": 7,
+                            "amount_cents": 8,
+                            "due_date": "2026-02-05",
+                            "status": "pending",
+                            "paid_cents": 9,
+                        }
+                    ],
+                }
+            ],
+        }
+    )
+
+    assert snapshot_from_json(raw) == DebtorSnapshot(
+        debtor_id=1,
+        name="Maria Silva",
+        cpf="52998224725",
+        birth_date=date(1980, 5, 17),
+        state="SP",
+        debts=(
+            DebtSnapshot(
+                debt_id=2,
+                contract="C-1",
+                description="Cartão",
+                due_date=date(2026, 1, 5),
+                principal_cents=3,
+                paid_cents=4,
+                status="open",
+            ),
+        ),
+        agreements=(
+            AgreementSnapshot(
+                agreement_id=5,
+                payment_channel="pix",
+                status="active",
+                total_cents=6,
+                installments=(
+                    InstallmentSnapshot(
+                        number=7,
+                        amount_cents=8,
+                        due_date=date(2026, 2, 5),
+                        status="pending",
+                        paid_cents=9,
+                    ),
+                ),
+            ),
+        ),
+    )
