@@ -49,6 +49,20 @@ def test_a_lone_surrogate_is_stored_as_the_json_module_writes_it() -> None:
     assert dump(message) == '{"text":"broken \ud83d emoji"}'
 
 
+def test_a_lone_surrogate_reads_back() -> None:
+    message = OutboundMessage(text="broken \ud83d emoji", qr_payload="\udc00", image_caption="QR")
+    assert load(dump(message)) == message  # as `dump` writes it: the character itself
+    escaped = '{"text":"broken \\ud83d emoji"}'  # as the json module writes it by default
+    assert load(escaped) == OutboundMessage(text="broken \ud83d emoji")
+
+
+def test_keys_it_does_not_know_are_ignored() -> None:
+    assert load('{"text":"oi","since":"v9"}') == OutboundMessage(text="oi")
+    assert load('{"qr_payload":"000201","image_caption":"PIX","since":"v9"}') == (
+        OutboundMessage(qr_payload="000201", image_caption="PIX")
+    )
+
+
 MESSAGES = [
     OutboundMessage(text="Olá, Maria! Como prefere pagar?"),
     OutboundMessage(
