@@ -109,3 +109,27 @@ def test_many_different_buttons_all_read_back() -> None:
     for n in range(3000):  # more than are kept for sharing
         message = OutboundMessage(text="?", buttons=(Button(f"opt:{n}", f"{n}x"),))
         assert load(dump(message)) == message
+
+
+def test_a_repeated_reply_is_read_once_and_shared() -> None:
+    stored = dump(OutboundMessage(text="Pode me dizer o seu CPF?", buttons=(Button("a", "A"),)))
+    first = load(stored)
+    assert load(stored) is first
+    read_again = "".join(list(stored))  # an equal text in another object, as a row's is
+    assert read_again is not stored
+    assert load(read_again) is first
+
+
+def test_a_reply_with_extra_fields_is_never_shared() -> None:
+    stored = dump(OutboundMessage(text="oi", extra={"k": "v"}))
+    first = load(stored)
+    again = load(stored)
+    assert again == first
+    assert again is not first
+    assert again.extra is not first.extra
+
+
+def test_a_long_reply_is_read_each_time() -> None:
+    image = OutboundMessage(image_png=bytes(range(256)) * 8, image_caption="QR")
+    assert load(dump(image)) == image
+    assert load(dump(image)) is not load(dump(image))
