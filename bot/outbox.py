@@ -403,13 +403,12 @@ class OutboxWorker:
         with `held_back` released in the same transaction) or its lease ran out."""
         sender = self._senders[row.channel]
         # A token is usually there: taken at once, and only a wait needs a coroutine.
-        loop = asyncio.get_running_loop()
-        if (bucket := self._global.get(row.channel)) is not None and not bucket.try_take(
-            loop.time()
-        ):
+        now = asyncio.get_running_loop().time()
+        if (bucket := self._global.get(row.channel)) is not None and not bucket.try_take(now):
             await bucket.acquire()
+            now = asyncio.get_running_loop().time()
         if (per_chat := self._per_chat.get(row.channel)) is not None and not per_chat.try_take(
-            row.address, loop.time()
+            row.address, now
         ):
             await per_chat.acquire(row.address)
         try:

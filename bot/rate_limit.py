@@ -45,11 +45,16 @@ class TokenBucket:
         """Take a token if one is available at `now`; False, and nothing taken, if not.
 
         The outbox's way for every message: a token is usually there, and taking it without
-        a coroutine (`acquire`) costs a third of the instructions."""
-        self._refill(now)
-        if self._tokens >= 1:
-            self._tokens -= 1
+        a coroutine (`acquire`) costs a third of the instructions. `_refill` is written out
+        here: this runs twice per message sent, and the call was a third of its cost."""
+        tokens = self._tokens
+        if self._updated:
+            tokens = min(self.burst, tokens + (now - self._updated) * self.rate)
+        self._updated = now
+        if tokens >= 1:
+            self._tokens = tokens - 1
             return True
+        self._tokens = tokens
         return False
 
     async def acquire(self) -> None:
@@ -71,8 +76,12 @@ class PerKeyBuckets:
         self._buckets: dict[str, TokenBucket] = {}
 
     def try_take(self, key: str, now: float) -> bool:
-        """`TokenBucket.try_take` on `key`'s bucket."""
-        return self._bucket(key).try_take(now)
+        """`TokenBucket.try_take` on `key`'s bucket (found here, made by `_bucket`: one call
+        fewer for every message to a chat that has one)."""
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            bucket = self._bucket(key)
+        return bucket.try_take(now)
 
     async def acquire(self, key: str) -> None:
         await self._bucket(key).acquire()
