@@ -99,8 +99,12 @@ async def _reading_or_waiting_for_the_row(db: Database, read: asyncio.Event) -> 
     )
     async with db.engine.connect() as watcher:
         while not read.is_set():
-            if (await watcher.execute(waiting)).scalar_one():
-                return
+            # Each look in a transaction of its own: PostgreSQL keeps a transaction's first
+            # view of pg_stat_activity, so one long transaction never saw the other round
+            # start waiting (the test hung when that round was late, on a busy machine).
+            async with watcher.begin():
+                if (await watcher.execute(waiting)).scalar_one():
+                    return
             await asyncio.sleep(0.01)  # polling the condition, not waiting it out
 
 
