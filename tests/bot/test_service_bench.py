@@ -42,7 +42,7 @@ async def test_the_bench_runs_every_conversation_and_waits_for_every_reply(
         (out,) = replies_out
         assert len(out.latencies_ms) == events
         assert out.percentile(50) >= at_rate.percentile(50)
-        assert out.collector_pauses_ms == at_rate.collector_pauses_ms  # the same run's
+        assert out.collector_pauses_ms is at_rate.collector_pauses_ms  # the same run's
     else:
         assert replies_out == []
     # Each storage run is followed by the outbox draining everything it committed: the
