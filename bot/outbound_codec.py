@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic_core import PydanticSerializationError, from_json, to_json
 
@@ -27,7 +27,9 @@ def dump(message: OutboundMessage) -> str:
 
 
 _LOADED: dict[str, OutboundMessage] = {}
-_LOADED_KEPT = 1024  # past this many texts, start afresh
+_KEPT = 1024  # per map of shared values (texts, buttons): past this many, start afresh
+_K = TypeVar("_K")
+_V = TypeVar("_V")
 _LOADED_LONGEST = 2000  # longer texts (an image's) are read each time, not kept
 
 
@@ -40,10 +42,17 @@ def load(raw: str) -> OutboundMessage:
     if message is None:
         message = _read(raw)
         if len(raw) <= _LOADED_LONGEST and not message.extra:
-            if len(_LOADED) >= _LOADED_KEPT:
-                _LOADED.clear()
-            _LOADED[raw] = message
+            _keep(_LOADED, raw, message)
     return message
+
+
+def _keep(shared: dict[_K, _V], key: _K, value: _V) -> _V:
+    """Remember `value` under `key` in one of this module's shared-value maps; past
+    `_KEPT` entries the map starts afresh (what repeats comes back at once)."""
+    if len(shared) >= _KEPT:
+        shared.clear()
+    shared[key] = value
+    return value
 
 
 def _read(raw: str) -> OutboundMessage:
@@ -91,7 +100,7 @@ def as_dict(message: OutboundMessage) -> dict[str, Any]:
 
 
 _BUTTONS: dict[tuple[str, str, str | None], Button] = {}
-_BUTTONS_KEPT = 1024  # a flow's menus have a few dozen; past this many, start afresh
+# A flow's menus have a few dozen buttons.
 
 
 def _button(data: dict[str, Any]) -> Button:
@@ -101,9 +110,7 @@ def _button(data: dict[str, Any]) -> Button:
     key = (data["id"], data["title"], data.get("description"))
     button = _BUTTONS.get(key)
     if button is None:
-        if len(_BUTTONS) >= _BUTTONS_KEPT:
-            _BUTTONS.clear()
-        button = _BUTTONS[key] = Button(id=key[0], title=key[1], description=key[2])
+        button = _keep(_BUTTONS, key, Button(id=key[0], title=key[1], description=key[2]))
     return button
 
 
