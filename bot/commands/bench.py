@@ -19,6 +19,7 @@ from bot.bench import (
     peak_rss_mib,
     telegram_target,
 )
+from bot.bench.machine import MachineSpeed, python_loop_us
 from bot.heap import SWEEP_INTERVAL_SECONDS, sweep
 from bot.logs import configure_logging
 
@@ -77,6 +78,7 @@ def bench_command(
     configure_logging("INFO")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     seeded = 2 * debtors  # each run has debtors of its own
+    speed_before = python_loop_us()
     with click.progressbar(length=seeded, label="seeding", file=sys.stderr) as bar:
 
         def advance(done: int) -> None:
@@ -103,6 +105,7 @@ def bench_command(
                     deliver_during_runs=deliver_during,
                 )
             )
+    speed = MachineSpeed(speed_before, python_loop_us())
     for figures in results:
         click.echo(
             figures.line().replace(" events", " updates")
@@ -130,3 +133,4 @@ def bench_command(
         f"loop paused {swept.seconds * 1000:.0f} ms"
     )
     click.echo(f"peak RSS {peak_rss_mib():,.0f} MiB")
+    click.echo(speed.line())
