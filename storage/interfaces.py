@@ -19,6 +19,7 @@ from storage.rows import (
     AgreementRow,
     AuditRow,
     ContactRow,
+    ContactVerified,
     ConversationRow,
     DebtorRow,
     DebtRow,
@@ -72,6 +73,7 @@ class Conversations(Protocol):
         loaded: ConversationRow | None = None,
         replies: Sequence[NewReply] = (),
         inbound: NewInbound | None = None,
+        verified: ContactVerified | None = None,
     ) -> ConversationRow: ...
     async def list_by_mode(self, mode: str, *, limit: int = 500) -> list[ConversationRow]: ...
     async def for_debtor(self, debtor_id: int) -> list[ConversationRow]: ...

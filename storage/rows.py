@@ -177,6 +177,15 @@ class LockedChat:
 
 
 @dataclass(frozen=True, slots=True)
+class ContactVerified:
+    """The chat's contact proved it is this debtor (by CPF): linked, verified, its failed
+    attempts and lock forgotten. Stored with the conversation's save, so both or neither."""
+
+    contact_id: int
+    debtor_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class NewReply:
     """One outbound message to store and queue: transcript text and `payload`, the rendered
     message as JSON text (kept with the transcript and delivered by the outbox). `refused`

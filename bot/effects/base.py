@@ -21,7 +21,7 @@ from dialogs.flow.events import (
 )
 from dialogs.negotiation.policy import Policy
 from storage import AgreementRow, ConversationRow, NewReply, UnitOfWork
-from storage.rows import NewInbound
+from storage.rows import ContactVerified, NewInbound
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,7 @@ class EffectContext:
     escalated: bool = False
     closed: bool = False
     created_agreement: int | None = None
+    verified: ContactVerified | None = None  # written with the save (`flush`)
     # `changed_debtor` calls so far, and how many the service has seen (`take_debtor_changed`):
     # it re-reads the debtor snapshot before the next dialog step only after a new one.
     _changes: int = field(default=0, init=False)
@@ -171,7 +172,12 @@ class Effects:
             planned = await guard(state, planned)
         replies = [_reply(item) for item in planned]
         await state.tx.conversations.save(
-            conv, now=state.now, loaded=loaded, replies=replies, inbound=inbound
+            conv,
+            now=state.now,
+            loaded=loaded,
+            replies=replies,
+            inbound=inbound,
+            verified=state.verified,
         )
         state.outbound.clear()
         return sum(1 for reply in replies if reply.refused is None)

@@ -17,6 +17,7 @@ from dialogs.flow.actions import (
 )
 from dialogs.flow.events import DebtorLookedUp, Event, InviteResolved
 from dialogs.frozen import evolve
+from storage.rows import ContactVerified
 
 
 @handles(Reply)
@@ -53,7 +54,8 @@ async def mark_verified(action: MarkVerified, fx: EffectContext) -> Event | None
     conv = fx.conversation
     fx.conversation = evolve(conv, debtor_id=action.debtor_id)
     if conv.contact_id is not None:
-        await fx.tx.contacts.mark_verified(conv.contact_id, action.debtor_id, fx.now)
+        # With the save: on PostgreSQL one statement, so verifying costs no round trip.
+        fx.verified = ContactVerified(conv.contact_id, action.debtor_id)
     return None
 
 

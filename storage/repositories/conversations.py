@@ -18,6 +18,7 @@ from storage import tables
 from storage.enums import ConversationMode
 from storage.prepared import Prepared, bound
 from storage.repositories.base import Repository, insert_or_ignore
+from storage.repositories.contacts import SqlContacts
 from storage.repositories.debtor_snapshot import (
     read_snapshot,
     snapshot_from_json,
@@ -25,7 +26,7 @@ from storage.repositories.debtor_snapshot import (
 )
 from storage.repositories.messages import INBOUND_COLUMNS, SqlMessages, inbound_values
 from storage.repositories.replies import SqlReplies, replies_statement, reply_arrays
-from storage.rows import ConversationRow, LockedChat, NewInbound, NewReply
+from storage.rows import ContactVerified, ConversationRow, LockedChat, NewInbound, NewReply
 from storage.types import dump_json, utc_now
 
 if TYPE_CHECKING:  # dialogs.flow's package import loads the whole dialog machine
@@ -145,6 +146,8 @@ _SAVE_STEP = _save_statement(*_STEP_COLUMNS)
 # PostgreSQL: the save and the step's replies in one statement (one round trip).
 _SAVE_REPLYING = replies_statement(save=(*_STEP_COLUMNS, *_LINK_COLUMNS))
 _SAVE_STEP_REPLYING = replies_statement(save=_STEP_COLUMNS)
+# A step that verified the contact: it links the chat too, so every column is written.
+_SAVE_VERIFYING_REPLYING = replies_statement(save=(*_STEP_COLUMNS, *_LINK_COLUMNS), verify=True)
 
 
 class StaleConversationError(RuntimeError):
@@ -271,6 +274,7 @@ class SqlConversations(Repository):
         loaded: ConversationRow | None = None,
         replies: Sequence[NewReply] = (),
         inbound: NewInbound | None = None,
+        verified: ContactVerified | None = None,
     ) -> ConversationRow:
         """Write the row's state; `row.version` must be the version that was loaded. Given
         `loaded` (the row as it was read), link columns that did not change are not written.
@@ -279,7 +283,10 @@ class SqlConversations(Repository):
         `inbound`: the message this step answers, read with `read_unlocked`; stored with the
         save, before the replies, and only if the save succeeds. The save must then be the
         transaction's last statement: on PostgreSQL, when nothing was written before it, it
-        runs on its own, outside a transaction."""
+        runs on its own, outside a transaction.
+
+        `verified`: the contact the step verified, linked and verified with the save (on
+        PostgreSQL in the same statement), never without it."""
         now = now or utc_now()
         values = {
             "k_id": row.id,
@@ -294,10 +301,15 @@ class SqlConversations(Repository):
             "updated_at": now,
         }
         unlinked = loaded is None or _links(row) != _links(loaded)
-        if self.is_postgres and (replies or inbound is not None):
+        if self.is_postgres and (replies or inbound is not None or verified is not None):
             arrays = reply_arrays(row.id, row.channel, row.address, replies, now, inbound)
             values.update(arrays)
             statement = _SAVE_REPLYING if unlinked else _SAVE_STEP_REPLYING
+            if verified is not None:
+                statement = _SAVE_VERIFYING_REPLYING
+                values["v_contact_id"] = verified.contact_id
+                values["v_debtor_id"] = verified.debtor_id
+                values["v_verified_at"] = now
             if inbound is not None:
                 saved = bool(await self.conn.fetch_alone(statement, values))
             else:
@@ -308,6 +320,10 @@ class SqlConversations(Repository):
                     row.id, row.channel, inbound
                 )
             saved = await self.conn.run(_SAVE if unlinked else _SAVE_STEP, values) == 1
+            if saved and verified is not None:
+                await SqlContacts(self.conn, self.dialect).mark_verified(
+                    verified.contact_id, verified.debtor_id, now
+                )
             if saved and replies:
                 await SqlReplies(self.conn, self.dialect).add(
                     row.id, row.channel, row.address, replies, now=now

@@ -116,8 +116,11 @@ _BY_CPF = Prepared(
 
 
 async def read_snapshot_by_cpf(conn: Executor, cpf: str) -> DebtorSnapshot | None:
-    """The snapshot of the debtor `SqlDebtors.by_cpf` would find, in one statement."""
-    found = await conn.fetch(_BY_CPF, {"k_cpf": cpf})
+    """The snapshot of the debtor `SqlDebtors.by_cpf` would find, in one statement.
+
+    A plain read, so before any write it runs on its own (PostgreSQL: no BEGIN round trip;
+    a transaction would see the same rows, each statement reading what is committed)."""
+    found = await conn.fetch_alone(_BY_CPF, {"k_cpf": cpf})
     return snapshot_from_json(found[0]["snapshot"]) if found else None
 
 

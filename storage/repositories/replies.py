@@ -62,7 +62,7 @@ MESSAGE_ID_SEQUENCE = "message_id_seq"
 OUTBOX_ID_SEQUENCE = "outbox_id_seq"
 
 
-def replies_statement(save: Sequence[str] = ()) -> Prepared:
+def replies_statement(save: Sequence[str] = (), *, verify: bool = False) -> Prepared:
     """All of an event's replies in one statement, given as arrays (one element per message);
     with `save` (conversation columns), also the conversation's save, so the end of a dialog
     step is one round trip. With `save` it returns the conversation's new `version` and
@@ -76,6 +76,9 @@ def replies_statement(save: Sequence[str] = ()) -> Prepared:
     Message and outbox ids are drawn row by row, in array order, before either insert: the
     transcript keeps the messages' order, each delivery points at its own message, and a
     chat's deliveries keep its replies' order.
+
+    `verify` (with `save`): the step verified the chat's contact (`ContactVerified`); it is
+    linked and verified only if the save succeeds.
     """
     conversation = tables.conversation
     unknown = [name for name in save if name not in conversation.c]
@@ -89,11 +92,19 @@ saved AS (
   WHERE id = :k_id AND version = :k_version
   RETURNING version, updated_at
 ),"""  # noqa: S608
+    if verify and not save:
+        raise ValueError("a contact is verified only with the conversation's save")
+    verified = """
+verified AS (
+  UPDATE contact SET debtor_id = :v_debtor_id, verified_at = :v_verified_at,
+                     failed_attempts = 0, locked_until = NULL
+  WHERE id = :v_contact_id AND EXISTS (SELECT 1 FROM saved)
+),"""
     arrays = ", ".join(f"CAST(:r_{name} AS TEXT[])" for name in _ARRAYS)
     # With a save, no row of `saved` (a stale version) means no messages either.
     after_save = "saved, " if save else ""
     sql = f"""
-WITH {saved if save else ""}
+WITH {saved if save else ""}{verified if verify else ""}
 reply AS MATERIALIZED (
   SELECT nextval('{MESSAGE_ID_SEQUENCE}') AS message_id,
          nextval('{OUTBOX_ID_SEQUENCE}') AS outbox_id, r.*
@@ -128,6 +139,15 @@ queued AS (
         *(
             (bindparam("k_id", type_=Integer), bindparam("k_version", type_=Integer))
             if save
+            else ()
+        ),
+        *(
+            (
+                bindparam("v_contact_id", type_=Integer),
+                bindparam("v_debtor_id", type_=Integer),
+                bindparam("v_verified_at", type_=UTCDateTime()),
+            )
+            if verify
             else ()
         ),
     )

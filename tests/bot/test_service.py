@@ -382,3 +382,32 @@ async def test_info_logs_say_once_a_minute_what_was_handled_never_whose(
     assert summary == (
         f"handled 4 events (1 duplicates dropped), queued {replies} replies in the last 61 s"
     )
+
+
+async def test_on_postgresql_a_cpf_that_verifies_opens_no_transaction_block(
+    postgres_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading the chat, finding the debtor by CPF and saving all (the contact's verification
+    included) are three statements, each atomic alone: no BEGIN and COMMIT round trips."""
+    from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection
+
+    await import_debts(postgres_db, SAMPLE_DEBTS_CSV, today=NOW.date(), now=NOW)
+    service = ConversationService(postgres_db, default_policy(), ManualClock(NOW))
+    await service.handle(inbound(StartRequested(), "start"))
+    begun: list[object] = []
+    start = AsyncAdapt_asyncpg_connection._start_transaction
+
+    async def counted(self: AsyncAdapt_asyncpg_connection) -> None:
+        begun.append(self)
+        await start(self)
+
+    monkeypatch.setattr(AsyncAdapt_asyncpg_connection, "_start_transaction", counted)
+
+    await service.handle(inbound(TextReceived("529.982.247-25"), "cpf"))
+
+    assert begun == []
+    async with postgres_db.transaction(write=False) as tx:
+        contact = await tx.contacts.by_address(KEY.channel.value, KEY.address)
+    assert contact is not None
+    assert contact.verified_at == NOW
+    assert sum("Total atualizado" in row.text for row in await transcript(postgres_db)) == 1

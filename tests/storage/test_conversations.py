@@ -13,7 +13,7 @@ from sqlalchemy.exc import StatementError
 from storage.database import Database
 from storage.repositories.conversations import StaleConversationError
 from storage.repositories.debtors import NewDebt
-from storage.rows import ConversationRow, LockedChat, NewInbound, NewReply
+from storage.rows import ContactVerified, ConversationRow, LockedChat, NewInbound, NewReply
 from storage.types import NaiveDatetimeError, dump_json
 from tests.storage.helpers import NOW, new_conversation, new_debt, new_debtor
 from tests.waiting import eventually
@@ -290,3 +290,35 @@ def _reply(text: str) -> NewReply:
 async def _transcript_texts(db: Database, conversation_id: int) -> list[str]:
     async with db.transaction(write=False) as tx:
         return [row.text for row in await tx.messages.transcript(conversation_id)]
+
+
+async def test_a_contact_verified_by_the_step_is_stored_with_its_save_and_never_without(
+    db: Database,
+) -> None:
+    debtor_id = await new_debtor(db)
+    async with db.transaction() as tx:
+        contact = await tx.contacts.get_or_create("telegram", "1001", now=NOW)
+        await tx.contacts.record_failed_attempt(contact.id)
+    row = await new_conversation(db)
+    linked = dataclasses.replace(row, state="menu", debtor_id=debtor_id, contact_id=contact.id)
+    verified = ContactVerified(contact.id, debtor_id)
+
+    stale = dataclasses.replace(linked, version=row.version + 1)
+    async with db.transaction() as tx:
+        with pytest.raises(StaleConversationError):
+            await tx.conversations.save(stale, now=NOW, verified=verified)
+    async with db.transaction(write=False) as tx:
+        untouched = await tx.contacts.get(contact.id)
+    assert untouched is not None
+    assert (untouched.debtor_id, untouched.verified_at) == (None, None)
+    assert untouched.failed_attempts == 1
+
+    async with db.transaction() as tx:
+        await tx.conversations.save(linked, now=NOW, loaded=row, verified=verified)
+    async with db.transaction(write=False) as tx:
+        stored = await tx.contacts.get(contact.id)
+        chat = await tx.conversations.get(row.id)
+    assert stored is not None
+    assert chat is not None
+    assert (stored.debtor_id, stored.verified_at, stored.failed_attempts) == (debtor_id, NOW, 0)
+    assert (chat.state, chat.debtor_id) == ("menu", debtor_id)
