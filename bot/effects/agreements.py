@@ -19,7 +19,7 @@ async def create_agreement(action: CreateAgreement, fx: EffectContext) -> Event 
     if conv.debtor_id is None:
         log.error("conversation %s: agreement without a debtor ignored", conv.id)
         return None
-    fx.created_agreement = await fx.tx.agreements.create(
+    created = await fx.tx.agreements.create_row(
         conv.debtor_id,
         conv.id,
         list(action.debt_ids),
@@ -29,7 +29,9 @@ async def create_agreement(action: CreateAgreement, fx: EffectContext) -> Event 
         discount_cents=action.discount_cents,
         now=fx.now,
     )
+    fx.created_agreement = created.id
     fx.changed_debtor()
+    fx.remember_agreement(created)  # its instructions and reminders need not read it back
     return None
 
 

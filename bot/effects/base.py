@@ -72,6 +72,11 @@ class EffectContext:
         changed, self._changes_seen = self.debtor_changed, self._changes
         return changed
 
+    def remember_agreement(self, agreement: AgreementRow) -> None:
+        """An agreement as a handler just wrote it: `agreement` answers with it until the
+        next change to the debtor's data."""
+        self._agreements[agreement.id] = (self._changes, agreement)
+
     async def agreement(self, agreement_id: int) -> AgreementRow | None:
         """The agreement, read once per event until a handler changes the debtor's data:
         the payment instructions and the installment checks of a new deal both need it."""

@@ -11,7 +11,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, func, insert, select, text, update
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Integer,
+    bindparam,
+    column,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
@@ -53,33 +64,6 @@ _ADD_INSTALLMENT = Prepared(
 )
 _UNDER_AGREEMENT = DebtStatus.AGREEMENT.value
 # PostgreSQL: the agreement, its links to the debts and the debts' new status, one statement.
-_CREATE_LINKING = Prepared(
-    text(
-        """
-WITH created AS (
-  INSERT INTO agreement (debtor_id, conversation_id, status, payment_channel, total_cents,
-                         discount_cents, created_at)
-  VALUES (:debtor_id, :conversation_id, :status, :payment_channel, :total_cents,
-          :discount_cents, :created_at)
-  RETURNING id
-),
-linked AS (
-  INSERT INTO agreement_debt (agreement_id, debt_id)
-  SELECT created.id, debt_id FROM created, unnest(:debt_ids) AS debt_id
-),
-moved AS (
-  UPDATE debt SET status = :debt_status, updated_at = :created_at WHERE id = ANY(:debt_ids)
-)
-SELECT id FROM created
-"""
-    )
-    .bindparams(
-        *(bindparam(name, type_=agreement_t.c[name].type) for name in _NEW_AGREEMENT_COLUMNS),
-        bindparam("debt_ids", type_=postgresql.ARRAY(Integer)),
-        bindparam("debt_status", type_=debt_t.c.status.type),
-    )
-    .columns(id=Integer)
-)
 _BY_ID = Prepared(select(agreement_t).where(agreement_t.c.id == bindparam("k_id")))
 _DEBT_IDS = Prepared(
     select(link_t.c.debt_id)
@@ -113,6 +97,58 @@ _WHOLE = Prepared(
 )
 
 
+# PostgreSQL: the agreement, its links to the debts, the debts' new status and the
+# installments in one statement, which answers with the whole agreement as `_WHOLE` reads it
+# (one row per installment). The txid is `installment_txid`'s, spelled in SQL.
+_AS_INSTALLMENT_COLUMNS = ", ".join(f"added.{name} AS i_{name}" for name in _INSTALLMENT_KEYS)
+_CREATE_WHOLE = Prepared(
+    text(
+        f"""
+WITH created AS (
+  INSERT INTO agreement (debtor_id, conversation_id, status, payment_channel, total_cents,
+                         discount_cents, created_at)
+  VALUES (:debtor_id, :conversation_id, :status, :payment_channel, :total_cents,
+          :discount_cents, :created_at)
+  RETURNING *
+),
+linked AS (
+  INSERT INTO agreement_debt (agreement_id, debt_id)
+  SELECT created.id, debt_id FROM created, unnest(:debt_ids) AS debt_id
+),
+moved AS (
+  UPDATE debt SET status = :debt_status, updated_at = :created_at WHERE id = ANY(:debt_ids)
+),
+added AS (
+  INSERT INTO installment (agreement_id, number, amount_cents, due_date, status, txid,
+                           paid_cents)
+  SELECT created.id, i.number, i.amount_cents, i.due_date, :installment_status,
+         'Q' || lpad(created.id::text, greatest(8, length(created.id::text)), '0')
+             || 'N' || lpad(i.number::text, greatest(3, length(i.number::text)), '0'),
+         0
+  FROM created, unnest(:i_numbers, :i_amounts, :i_due_dates) AS i(number, amount_cents, due_date)
+  RETURNING *
+)
+SELECT created.*, {_AS_INSTALLMENT_COLUMNS}
+FROM created LEFT JOIN added ON true
+ORDER BY added.number
+"""  # noqa: S608 - only the installment table's own column names are joined in
+    )
+    .bindparams(
+        *(bindparam(name, type_=agreement_t.c[name].type) for name in _NEW_AGREEMENT_COLUMNS),
+        bindparam("debt_ids", type_=postgresql.ARRAY(Integer)),
+        bindparam("debt_status", type_=debt_t.c.status.type),
+        bindparam("installment_status", type_=installment_t.c.status.type),
+        bindparam("i_numbers", type_=postgresql.ARRAY(Integer)),
+        bindparam("i_amounts", type_=postgresql.ARRAY(BigInteger)),
+        bindparam("i_due_dates", type_=postgresql.ARRAY(Date)),
+    )
+    .columns(
+        *agreement_t.c,
+        *(column(f"i_{c.key}", c.type) for c in installment_t.c),
+    )
+)
+
+
 def _agreement(
     found: Mapping[str, Any], debt_ids: Iterable[int], installments: Iterable[InstallmentRow]
 ) -> AgreementRow:
@@ -128,6 +164,34 @@ def _agreement(
         completed_at=found["completed_at"],
         debt_ids=tuple(debt_ids),
         installments=tuple(installments),
+    )
+
+
+def _new_agreement(
+    debtor_id: int,
+    conversation_id: int | None,
+    payment_channel: str,
+    total_cents: int,
+    discount_cents: int,
+    now: datetime | None,
+) -> dict[str, Any]:
+    return {
+        "debtor_id": debtor_id,
+        "conversation_id": conversation_id,
+        "status": AgreementStatus.ACTIVE.value,
+        "payment_channel": payment_channel,
+        "total_cents": total_cents,
+        "discount_cents": discount_cents,
+        "created_at": now or utc_now(),
+    }
+
+
+def _installments_of(rows: Iterable[Mapping[str, Any]]) -> Iterable[InstallmentRow]:
+    """The installments of `_WHOLE`'s (or `_CREATE_WHOLE`'s) rows, one per row."""
+    return (
+        InstallmentRow.from_row({name: row[f"i_{name}"] for name in _INSTALLMENT_KEYS})
+        for row in rows
+        if row["i_id"] is not None  # an agreement without installments: one row
     )
 
 
@@ -152,28 +216,70 @@ class SqlAgreements(Repository):
         now: datetime | None = None,
     ) -> int:
         """Store the deal, its installments, and mark the debts as under agreement."""
-        now = now or utc_now()
-        values = {
-            "debtor_id": debtor_id,
-            "conversation_id": conversation_id,
-            "status": AgreementStatus.ACTIVE.value,
-            "payment_channel": payment_channel,
-            "total_cents": total_cents,
-            "discount_cents": discount_cents,
-            "created_at": now,
+        values = _new_agreement(
+            debtor_id, conversation_id, payment_channel, total_cents, discount_cents, now
+        )
+        if self.is_postgres:  # the deal, its debts and installments in one round trip
+            return int((await self._create_whole(values, debt_ids, installments))[0]["id"])
+        return await self._create_sqlite(values, debt_ids, installments)
+
+    async def create_row(
+        self,
+        debtor_id: int,
+        conversation_id: int | None,
+        debt_ids: Sequence[int],
+        installments: Sequence[NewInstallment],
+        *,
+        payment_channel: str,
+        total_cents: int,
+        discount_cents: int = 0,
+        now: datetime | None = None,
+    ) -> AgreementRow:
+        """`create`, answering with the agreement as `get` reads it: on PostgreSQL from the
+        creating statement itself, so closing a deal needs no read after it."""
+        values = _new_agreement(
+            debtor_id, conversation_id, payment_channel, total_cents, discount_cents, now
+        )
+        if self.is_postgres:
+            rows = await self._create_whole(values, debt_ids, installments)
+            return _agreement(rows[0], sorted(debt_ids), _installments_of(rows))
+        created = await self.get(await self._create_sqlite(values, debt_ids, installments))
+        assert created is not None  # created just now, in this transaction
+        return created
+
+    async def _create_whole(
+        self,
+        values: Mapping[str, Any],
+        debt_ids: Sequence[int],
+        installments: Sequence[NewInstallment],
+    ) -> list[dict[str, Any]]:
+        params = {
+            **values,
+            "debt_ids": list(debt_ids),
+            "debt_status": _UNDER_AGREEMENT,
+            "installment_status": InstallmentStatus.PENDING.value,
+            "i_numbers": [i.number for i in installments],
+            "i_amounts": [i.amount_cents for i in installments],
+            "i_due_dates": [i.due_date for i in installments],
         }
-        if self.is_postgres:  # the deal and its debts in one round trip
-            linking = {**values, "debt_ids": list(debt_ids), "debt_status": _UNDER_AGREEMENT}
-            agreement_id = int((await self.conn.fetch(_CREATE_LINKING, linking))[0]["id"])
-        else:
-            created = await self.conn.insert(_CREATE, values)
-            assert created is not None  # no conflict clause: inserted or raised
-            agreement_id = created
+        return await self.conn.fetch(_CREATE_WHOLE, params)
+
+    async def _create_sqlite(
+        self,
+        values: Mapping[str, Any],
+        debt_ids: Sequence[int],
+        installments: Sequence[NewInstallment],
+    ) -> int:
+        agreement_id = await self.conn.insert(_CREATE, values)
+        assert agreement_id is not None  # no conflict clause: inserted or raised
+        if debt_ids:
             links = [{"agreement_id": agreement_id, "debt_id": d} for d in debt_ids]
-            moved = [{"k_id": d, "status": _UNDER_AGREEMENT, "updated_at": now} for d in debt_ids]
-            if debt_ids:
-                await self.conn.run_many(_LINK_DEBT, links)
-                await self.conn.run_many(_DEBT_UNDER_AGREEMENT, moved)
+            moved = [
+                {"k_id": d, "status": _UNDER_AGREEMENT, "updated_at": values["created_at"]}
+                for d in debt_ids
+            ]
+            await self.conn.run_many(_LINK_DEBT, links)
+            await self.conn.run_many(_DEBT_UNDER_AGREEMENT, moved)
         if installments:
             await self.conn.run_many(
                 _ADD_INSTALLMENT,
@@ -199,12 +305,7 @@ class SqlAgreements(Repository):
             rows = await self.conn.fetch(_WHOLE, params)
             if not rows:
                 return None
-            installments = (
-                InstallmentRow.from_row({name: row[f"i_{name}"] for name in _INSTALLMENT_KEYS})
-                for row in rows
-                if row["i_id"] is not None  # an agreement without installments: one row
-            )
-            return _agreement(rows[0], rows[0]["debt_ids"] or (), installments)
+            return _agreement(rows[0], rows[0]["debt_ids"] or (), _installments_of(rows))
         rows = await self.conn.fetch(_BY_ID, params)
         if not rows:
             return None

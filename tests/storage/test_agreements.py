@@ -98,3 +98,49 @@ async def test_an_agreement_is_stored_and_read_whole_with_its_debts_and_installm
     assert (without_installments.debt_ids, without_installments.installments) == ((first,), ())
     assert without_installments.conversation_id is None
     assert missing is None
+
+
+async def test_creating_answers_with_the_agreement_exactly_as_it_reads_back(db: Database) -> None:
+    debtor_id = await new_debtor(db)
+    second = await new_debt(db, debtor_id, contract="C-2")
+    first = await new_debt(db, debtor_id, contract="C-1")
+    conv = await new_conversation(db)
+    plan = [NewInstallment(n, 20000 + n, date(2026, 3 + n, 10)) for n in (3, 1, 2)]
+    async with db.transaction() as tx:
+        with_plan = await tx.agreements.create_row(
+            debtor_id, conv.id, [second, first], plan, payment_channel="pix", total_cents=60006
+        )
+        bare = await tx.agreements.create_row(
+            debtor_id, None, [first], [], payment_channel="boleto", total_cents=100, now=NOW
+        )
+    async with db.transaction(write=False) as tx:
+        assert await tx.agreements.get(with_plan.id) == with_plan
+        assert await tx.agreements.get(bare.id) == bare
+    assert [i.txid for i in with_plan.installments] == [
+        installment_txid(with_plan.id, n) for n in (1, 2, 3)
+    ]
+
+
+async def test_txids_past_eight_digits_of_agreement_read_as_python_writes_them(
+    postgres_db: Database,
+) -> None:
+    """PostgreSQL writes the txids in SQL, in the statement that creates the agreement."""
+    from sqlalchemy import text
+
+    debtor_id = await new_debtor(postgres_db)
+    debt_id = await new_debt(postgres_db, debtor_id)
+    async with postgres_db.transaction() as tx:
+        await tx.connection.execute(
+            text("SELECT setval(pg_get_serial_sequence('agreement', 'id'), 123456788)")
+        )
+    plan = [NewInstallment(n, 100, date(2026, 1, 10) + timedelta(days=31 * n)) for n in (1, 12)]
+    async with postgres_db.transaction() as tx:
+        created = await tx.agreements.create_row(
+            debtor_id, None, [debt_id], plan, payment_channel="pix", total_cents=200
+        )
+
+    assert created.id == 123456789
+    assert [i.txid for i in created.installments] == ["Q123456789N001", "Q123456789N012"]
+    assert [i.txid for i in created.installments] == [
+        installment_txid(created.id, n) for n in (1, 12)
+    ]
