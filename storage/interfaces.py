@@ -51,6 +51,17 @@ class Conversations(Protocol):
     async def read_unlocked(
         self, channel: str, address: str, message: NewInbound
     ) -> LockedChat | None: ...
+    async def create_unlocked(
+        self,
+        channel: str,
+        address: str,
+        message: NewInbound,
+        *,
+        state: str,
+        context: Mapping[str, Any],
+        locale: str | None,
+        now: datetime,
+    ) -> LockedChat: ...
     async def touch(self, conversation_id: int) -> None: ...
     async def by_key(self, channel: str, address: str) -> ConversationRow | None: ...
     async def create(

@@ -10,8 +10,9 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, bindparam, select, update
+from sqlalchemy import Boolean, Select, String, bindparam, select, text, update
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.sql.selectable import TextualSelect
 
 from dialogs.frozen import evolve
 from storage import tables
@@ -20,9 +21,11 @@ from storage.prepared import Prepared, bound
 from storage.repositories.base import Repository, insert_or_ignore
 from storage.repositories.contacts import SqlContacts
 from storage.repositories.debtor_snapshot import (
+    SNAPSHOT_BINDS,
     read_snapshot,
     snapshot_from_json,
     snapshot_select,
+    snapshot_sql,
 )
 from storage.repositories.messages import INBOUND_COLUMNS, SqlMessages, inbound_values
 from storage.repositories.replies import SqlReplies, replies_statement, reply_arrays
@@ -117,6 +120,67 @@ def _read_unlocked_statement(dialect: str) -> Select[Any]:
 
 
 _READ_UNLOCKED = Prepared(_read_unlocked_statement)
+_CHAT_COLUMNS = ", ".join(t.c.keys())
+# A new chat's contact: the one found, else the one this statement inserts.
+_NEW_CONTACT = """
+new_contact AS (
+  INSERT INTO contact (channel, address, locale, failed_attempts, created_at)
+  VALUES (:k_channel, :k_address, :locale, 0, :now)
+  ON CONFLICT (channel, address) DO NOTHING
+  RETURNING id, debtor_id
+),
+chat_contact AS (
+  SELECT id, debtor_id FROM new_contact
+  UNION ALL
+  SELECT id, debtor_id FROM contact WHERE channel = :k_channel AND address = :k_address
+  LIMIT 1
+),"""
+# Then the chat: the one found, else the one inserted with that contact (and its debtor).
+_NEW_CHAT = f"""
+new_chat AS (
+  INSERT INTO conversation (channel, address, state, context, mode, contact_id, debtor_id,
+                            version, created_at, updated_at)
+  SELECT :k_channel, :k_address, :state, :context, :mode, id, debtor_id, 0, :now, :now
+  FROM chat_contact
+  ON CONFLICT (channel, address) DO NOTHING
+  RETURNING {_CHAT_COLUMNS}
+),
+chat AS (
+  SELECT {_CHAT_COLUMNS} FROM new_chat
+  UNION ALL
+  SELECT {_CHAT_COLUMNS} FROM conversation WHERE channel = :k_channel AND address = :k_address
+  LIMIT 1
+)"""  # noqa: S608 - column names of ours, never values
+
+
+def _create_unlocked_statement(dialect: str) -> TextualSelect:
+    """PostgreSQL, on its own: create a chat and its contact, each unless it exists, and read
+    it as `_read_unlocked_statement` does. No row when a creator in another transaction
+    committed either row after this statement began (its snapshot cannot see that row):
+    the statement run again finds it."""
+    seen = (
+        "EXISTS (SELECT 1 FROM message"
+        " WHERE channel = :k_channel AND channel_message_id = :m_channel_message_id)"
+    )
+    sql = f"""WITH {_NEW_CONTACT}{_NEW_CHAT}
+SELECT chat.*, {seen} AS seen, ({snapshot_sql(dialect, "chat.debtor_id")}) AS snapshot
+FROM chat"""  # noqa: S608 - fixed SQL of ours, never values
+    return (
+        text(sql)
+        .bindparams(
+            bindparam("m_channel_message_id", type_=message_t.c.channel_message_id.type),
+            bindparam("locale", type_=tables.contact.c.locale.type),
+            bindparam("now", type_=t.c.created_at.type),
+            *SNAPSHOT_BINDS,
+        )
+        .columns(*t.c, seen=Boolean, snapshot=String)
+    )
+
+
+_CREATE_UNLOCKED = Prepared(_create_unlocked_statement)
+# A creator elsewhere may commit between the runs too; three such races in a row would be
+# a bug, not bad luck.
+_CREATE_ATTEMPTS = 3
 # SQLite: the chat's row and its debtor's snapshot (the write transaction is the lock).
 _BY_KEY_WITH_SNAPSHOT = Prepared(
     lambda dialect: _BY_KEY_SELECT.add_columns(
@@ -212,12 +276,39 @@ class SqlConversations(Repository):
             "m_channel_message_id": message.channel_message_id,
         }
         found = await self.conn.fetch_alone(_READ_UNLOCKED, params)
-        if not found:
-            return None
-        row = ConversationRow.from_row(found[0])
-        if found[0]["seen"] or row.debtor_id is None:
-            return LockedChat(row, not found[0]["seen"], None)
-        return LockedChat(row, True, _snapshot_in(found[0]))
+        return _unlocked(found[0]) if found else None
+
+    async def create_unlocked(
+        self,
+        channel: str,
+        address: str,
+        message: NewInbound,
+        *,
+        state: str,
+        context: Mapping[str, Any],
+        locale: str | None,
+        now: datetime,
+    ) -> LockedChat:
+        """PostgreSQL: `read_unlocked` for a chat it did not find, creating the chat (in
+        `state`, in bot mode) and its contact first when they are missing, in one statement run
+        on its own (committed at once, so a creator in another process waits for it, and it
+        for them; both end with the same rows). The message is not stored: the step's save
+        stores it, as after `read_unlocked`."""
+        params = {
+            "k_channel": channel,
+            "k_address": address,
+            "m_channel_message_id": message.channel_message_id,
+            "locale": locale,
+            "state": state,
+            "context": dump_json(dict(context)),
+            "mode": ConversationMode.BOT.value,
+            "now": now,
+        }
+        for _ in range(_CREATE_ATTEMPTS):
+            found = await self.conn.fetch_alone(_CREATE_UNLOCKED, params)
+            if found:
+                return _unlocked(found[0])
+        raise RuntimeError("a chat's creation kept racing with other creators")
 
     async def touch(self, conversation_id: int) -> None:
         """Move the version on without other changes: a step changed what the chat's snapshot
@@ -342,6 +433,14 @@ class SqlConversations(Repository):
     async def for_debtor(self, debtor_id: int) -> list[ConversationRow]:
         stmt = select(t).where(t.c.debtor_id == debtor_id).order_by(t.c.id)
         return [ConversationRow.from_row(r) for r in (await self.conn.execute(stmt)).mappings()]
+
+
+def _unlocked(found: Mapping[str, Any]) -> LockedChat:
+    """The chat of an unlocked read; its debtor's snapshot only for an unseen message."""
+    row = ConversationRow.from_row(found)
+    if found["seen"] or row.debtor_id is None:
+        return LockedChat(row, not found["seen"], None)
+    return LockedChat(row, True, _snapshot_in(found))
 
 
 def _links(row: ConversationRow) -> tuple[object, ...]:

@@ -68,10 +68,10 @@ def _sqlite_array(pairs: str, rows: str) -> str:
     return f"json((SELECT json_group_array(json_object({pairs})) {rows}))"
 
 
-def _snapshot_sql(dialect: str, debtor_id: str) -> str:
+def snapshot_sql(dialect: str, debtor_id: str) -> str:
     """One row with one column, `snapshot`: the snapshot of the debtor whose id is the SQL
     expression `debtor_id`, as the text of a JSON object; no row when that debtor does not
-    exist or was erased. Binds `:paid` and `:cancelled` (`snapshot_select` types them). The
+    exist or was erased. Binds `:paid` and `:cancelled` (`SNAPSHOT_BINDS` types them). The
     arrays come in no particular order: `snapshot_from_json` sorts them."""
     array = _postgresql_array if dialect == "postgresql" else _sqlite_array
     debts = array(_pairs("x", _DEBT_KEYS), _DEBTS)
@@ -89,16 +89,19 @@ SELECT d.id, d.name, d.cpf, d.birth_date, d.state, {debts} AS debts, {agreements
 {debtor}"""
 
 
+# The values `snapshot_sql` binds, for a statement that embeds it.
+SNAPSHOT_BINDS = (
+    bindparam("paid", _PAID, type_=String),
+    bindparam("cancelled", _CANCELLED, type_=String),
+)
+
+
 def snapshot_select(dialect: str, debtor_id: str, *binds: BindParameter[Any]) -> TextualSelect:
-    """`_snapshot_sql` as a statement with one column, `snapshot` (JSON text); `binds` type the
+    """`snapshot_sql` as a statement with one column, `snapshot` (JSON text); `binds` type the
     parameters `debtor_id` uses. `Conversations.lock_recording` reads it as a subquery."""
     return (
-        text(_snapshot_sql(dialect, debtor_id))
-        .bindparams(
-            *binds,
-            bindparam("paid", _PAID, type_=String),
-            bindparam("cancelled", _CANCELLED, type_=String),
-        )
+        text(snapshot_sql(dialect, debtor_id))
+        .bindparams(*binds, *SNAPSHOT_BINDS)
         .columns(snapshot=String)
     )
 
