@@ -267,12 +267,24 @@ class ConversationService:
 
         A message for an existing chat is locked and stored, and its debtor's snapshot read,
         in one statement (one round trip to PostgreSQL instead of three). `optimistic`: read
-        without the lock, and return the message, which the save stores (else None)."""
+        without the lock, and return the message, which the save stores (else None); a
+        missing chat is then created on its own first (committed, but without the message:
+        a crash before the save leaves an empty chat, and the redelivery is answered)."""
         message = _inbound_message(inbound, now)
         if message is not None:
             channel, address = inbound.key.channel.value, inbound.key.address
             if optimistic:
                 read = await tx.conversations.read_unlocked(channel, address, message)
+                if read is None and _created_alone(inbound):
+                    read = await tx.conversations.create_unlocked(
+                        channel,
+                        address,
+                        message,
+                        state=State.NEW.value,
+                        context=initial_context(inbound.locale or "pt_BR").to_dict(),
+                        locale=inbound.locale,
+                        now=now,
+                    )
                 if read is not None:
                     return read, message
             else:
@@ -325,6 +337,12 @@ class ConversationService:
             return True
         channel = inbound.key.channel.value
         return await tx.messages.add_new_inbound(conversation_id, channel, message) is not None
+
+
+def _created_alone(inbound: Inbound) -> bool:
+    """Whether a new chat of `inbound`'s can be created by one statement of its own: not a
+    WhatsApp chat, which is linked to the debtor with its phone number as it is created."""
+    return inbound.key.channel is not ChannelName.WHATSAPP
 
 
 def _inbound_message(inbound: Inbound, now: datetime) -> NewInbound | None:
