@@ -322,3 +322,140 @@ async def test_a_contact_verified_by_the_step_is_stored_with_its_save_and_never_
     assert chat is not None
     assert (stored.debtor_id, stored.verified_at, stored.failed_attempts) == (debtor_id, NOW, 0)
     assert (chat.state, chat.debtor_id) == ("menu", debtor_id)
+
+
+_ON_POSTGRESQL = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+
+
+async def _create_unlocked(db: Database, address: str, message_id: str = "m-1") -> LockedChat:
+    async with db.transaction() as tx:
+        return await tx.conversations.create_unlocked(
+            "webchat",
+            address,
+            NewInbound(message_id, "oi", "debtor", NOW),
+            state="new",
+            context={"locale": "pt_BR"},
+            locale="pt_BR",
+            now=NOW,
+        )
+
+
+async def _count(db: Database, table: str, address: str) -> int:
+    query = text(f"SELECT count(*) FROM {table} WHERE address = :address")
+    async with db.transaction(write=False) as tx:
+        return int((await tx.connection.execute(query, {"address": address})).scalar_one())
+
+
+@_ON_POSTGRESQL
+async def test_create_unlocked_commits_a_new_chat_and_its_contact_but_not_the_message(
+    db: Database,
+) -> None:
+    made: list[LockedChat] = []
+
+    async def create_then_fail() -> None:
+        async with db.transaction() as tx:
+            hello = NewInbound("m-1", "oi", "debtor", NOW)
+            made.append(
+                await tx.conversations.create_unlocked(
+                    "webchat", "n-1", hello, state="new", context={}, locale="pt_BR", now=NOW
+                )
+            )
+            raise RuntimeError("the event failed")  # after the creation: it stays
+
+    with pytest.raises(RuntimeError, match="the event failed"):
+        await create_then_fail()
+    (created,) = made
+    assert (created.new, created.snapshot) == (True, None)
+    assert (created.row.state, created.row.mode, created.row.version) == ("new", "bot", 0)
+    async with db.transaction(write=False) as tx:
+        assert await tx.conversations.by_key("webchat", "n-1") == created.row
+        contact = await tx.contacts.by_address("webchat", "n-1")
+    assert contact is not None
+    assert (created.row.contact_id, contact.locale) == (contact.id, "pt_BR")
+    assert await _transcript_texts(db, created.row.id) == []  # the save stores the message
+    again = await _create_unlocked(db, "n-1")
+    assert again == created
+    assert (await _count(db, "contact", "n-1"), await _count(db, "conversation", "n-1")) == (1, 1)
+
+
+@_ON_POSTGRESQL
+async def test_create_unlocked_links_the_chat_to_its_known_contacts_debtor(db: Database) -> None:
+    debtor_id = await new_debtor(db)
+    await new_debt(db, debtor_id)
+    async with db.transaction() as tx:
+        contact = await tx.contacts.get_or_create("webchat", "n-2", now=NOW)
+        await tx.contacts.link(contact.id, debtor_id)
+
+    created = await _create_unlocked(db, "n-2")
+
+    assert (created.row.contact_id, created.row.debtor_id) == (contact.id, debtor_id)
+    assert created.snapshot is not None
+    assert created.snapshot.debtor_id == debtor_id
+    assert await _count(db, "contact", "n-2") == 1
+
+
+@_ON_POSTGRESQL
+async def test_create_unlocked_of_an_existing_chat_says_whether_the_message_was_seen(
+    db: Database,
+) -> None:
+    chat = await new_conversation(db, "n-3", channel="webchat")
+    async with db.transaction() as tx:
+        await tx.messages.add_inbound(chat.id, "webchat", "m-seen", "oi", now=NOW)
+
+    seen = await _create_unlocked(db, "n-3", "m-seen")
+    unseen = await _create_unlocked(db, "n-3", "m-new")
+
+    assert (seen.row, seen.new, unseen.row, unseen.new) == (chat, False, chat, True)
+
+
+@_ON_POSTGRESQL
+async def test_a_chat_another_transaction_creates_meanwhile_is_found_not_made_twice(
+    db: Database,
+) -> None:
+    """The other creator commits after the statement began, which cannot see its rows."""
+    created = asyncio.Event()
+
+    async def slow_creator() -> ConversationRow:
+        async with db.transaction() as tx:
+            contact = await tx.contacts.get_or_create("webchat", "n-4", now=NOW)
+            chat = await tx.conversations.create(
+                "webchat", "n-4", state="new", contact_id=contact.id, now=NOW
+            )
+            created.set()
+            await eventually(lambda: _lock_waiters_above_zero(db))  # the other one waits
+            return chat
+
+    async def creator() -> LockedChat:
+        await created.wait()
+        return await _create_unlocked(db, "n-4")
+
+    chat, found = await asyncio.gather(slow_creator(), creator())
+
+    assert found.row == chat
+    assert (await _count(db, "contact", "n-4"), await _count(db, "conversation", "n-4")) == (1, 1)
+
+
+async def _lock_waiters_above_zero(db: Database) -> bool:
+    return await _lock_waiters(db) > 0
+
+
+@_ON_POSTGRESQL
+async def test_two_processes_creating_the_same_chats_at_once_make_each_once(
+    database_url: str,
+) -> None:
+    dbs = [Database(database_url), Database(database_url)]
+    try:
+        addresses = [f"n-5-{n}" for n in range(10)]
+        made = await asyncio.gather(
+            *(_create_unlocked(d, address) for address in addresses for d in dbs)
+        )
+        for n, address in enumerate(addresses):
+            assert made[2 * n] == made[2 * n + 1]  # both processes got the same chat
+            counts = (
+                await _count(dbs[0], "contact", address),
+                await _count(dbs[0], "conversation", address),
+            )
+            assert counts == (1, 1)
+    finally:
+        for d in dbs:
+            await d.dispose()
