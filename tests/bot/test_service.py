@@ -246,6 +246,55 @@ async def test_a_new_chats_first_messages_at_two_processes_at_once_make_one_chat
         await second_db.dispose()
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_a_new_chats_first_message_is_answered_and_stored_once(
+    service: ConversationService, db: Database
+) -> None:
+    first = await service.handle(inbound(StartRequested(), "start"))
+    again = await service.handle(inbound(StartRequested(), "start"))
+
+    assert (first.duplicate, again.duplicate) == (False, True)
+    assert first.replies >= 1
+    rows = await transcript(db)
+    assert [r.text for r in rows if r.author == "debtor"] == ["/start"]
+    assert [len(replies) for replies in _runs_of_bot_replies(rows)] == [first.replies]
+    async with db.transaction(write=False) as tx:
+        contact = await tx.contacts.by_address(KEY.channel.value, KEY.address)
+        chat = await tx.conversations.by_key(KEY.channel.value, KEY.address)
+    assert contact is not None
+    assert chat is not None
+    assert (chat.contact_id, chat.version) == (contact.id, 1)
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_a_first_message_redelivered_after_a_crash_before_its_save_is_answered(
+    service: ConversationService, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The new chat is committed before its first step; the message only with the step."""
+    save = SqlConversations.save
+
+    async def crash(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("the process died")
+
+    monkeypatch.setattr(SqlConversations, "save", crash)
+    with pytest.raises(RuntimeError, match="the process died"):
+        await service.handle(inbound(StartRequested(), "start"))
+    async with db.transaction(write=False) as tx:
+        chat = await tx.conversations.by_key(KEY.channel.value, KEY.address)
+    assert chat is not None
+    assert (chat.state, chat.version) == ("new", 0)  # an empty chat, nothing answered
+    assert await transcript(db) == []
+
+    monkeypatch.setattr(SqlConversations, "save", save)
+    redelivered = await service.handle(inbound(StartRequested(), "start"))
+
+    assert not redelivered.duplicate
+    assert redelivered.replies >= 1
+    rows = await transcript(db)
+    assert [r.text for r in rows if r.author == "debtor"] == ["/start"]
+    assert await outbox_count(db) == redelivered.replies
+
+
 @pytest.fixture
 async def two_services(
     postgres_url: str, monkeypatch: pytest.MonkeyPatch
