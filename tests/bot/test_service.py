@@ -433,16 +433,11 @@ async def test_info_logs_say_once_a_minute_what_was_handled_never_whose(
     )
 
 
-async def test_on_postgresql_a_cpf_that_verifies_opens_no_transaction_block(
-    postgres_db: Database, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Reading the chat, finding the debtor by CPF and saving all (the contact's verification
-    included) are three statements, each atomic alone: no BEGIN and COMMIT round trips."""
+@pytest.fixture
+def transactions_begun(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Every BEGIN sent to PostgreSQL from now on (one round trip each, and its COMMIT)."""
     from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection
 
-    await import_debts(postgres_db, SAMPLE_DEBTS_CSV, today=NOW.date(), now=NOW)
-    service = ConversationService(postgres_db, default_policy(), ManualClock(NOW))
-    await service.handle(inbound(StartRequested(), "start"))
     begun: list[object] = []
     start = AsyncAdapt_asyncpg_connection._start_transaction
 
@@ -451,10 +446,37 @@ async def test_on_postgresql_a_cpf_that_verifies_opens_no_transaction_block(
         await start(self)
 
     monkeypatch.setattr(AsyncAdapt_asyncpg_connection, "_start_transaction", counted)
+    return begun
 
-    await service.handle(inbound(TextReceived("529.982.247-25"), "cpf"))
 
-    assert begun == []
+@pytest.fixture
+async def postgres_service(postgres_db: Database) -> ConversationService:
+    await import_debts(postgres_db, SAMPLE_DEBTS_CSV, today=NOW.date(), now=NOW)
+    return ConversationService(postgres_db, default_policy(), ManualClock(NOW))
+
+
+async def test_on_postgresql_a_new_chats_first_message_opens_no_transaction_block(
+    postgres_service: ConversationService, postgres_db: Database, transactions_begun: list[object]
+) -> None:
+    """Reading the chat (missing), creating it with its contact, and the step's save (the
+    message with it) are three statements, each atomic alone."""
+    await postgres_service.handle(inbound(StartRequested(), "start"))
+
+    assert transactions_begun == []
+    rows = await transcript(postgres_db)
+    assert [r.text for r in rows if r.author == "debtor"] == ["/start"]
+    assert any(r.author == "bot" for r in rows)
+
+
+async def test_on_postgresql_a_cpf_that_verifies_opens_no_transaction_block(
+    postgres_service: ConversationService, postgres_db: Database, transactions_begun: list[object]
+) -> None:
+    """Reading the chat, finding the debtor by CPF and saving all (the contact's verification
+    included) are three statements, each atomic alone: no BEGIN and COMMIT round trips."""
+    await postgres_service.handle(inbound(StartRequested(), "start"))
+    await postgres_service.handle(inbound(TextReceived("529.982.247-25"), "cpf"))
+
+    assert transactions_begun == []
     async with postgres_db.transaction(write=False) as tx:
         contact = await tx.contacts.by_address(KEY.channel.value, KEY.address)
     assert contact is not None
