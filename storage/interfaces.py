@@ -233,18 +233,6 @@ class Agreements(Protocol):
         total_cents: int,
         discount_cents: int = 0,
         now: datetime | None = None,
-    ) -> int: ...
-    async def create_row(
-        self,
-        debtor_id: int,
-        conversation_id: int | None,
-        debt_ids: Sequence[int],
-        installments: Sequence[NewInstallment],
-        *,
-        payment_channel: str,
-        total_cents: int,
-        discount_cents: int = 0,
-        now: datetime | None = None,
     ) -> AgreementRow: ...
     async def get(self, agreement_id: int) -> AgreementRow | None: ...
     async def for_debtor(self, debtor_id: int) -> list[AgreementRow]: ...

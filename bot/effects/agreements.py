@@ -19,7 +19,7 @@ async def create_agreement(action: CreateAgreement, fx: EffectContext) -> Event 
     if conv.debtor_id is None:
         log.error("conversation %s: agreement without a debtor ignored", conv.id)
         return None
-    created = await fx.tx.agreements.create_row(
+    created = await fx.tx.agreements.create(
         conv.debtor_id,
         conv.id,
         list(action.debt_ids),

@@ -214,29 +214,10 @@ class SqlAgreements(Repository):
         total_cents: int,
         discount_cents: int = 0,
         now: datetime | None = None,
-    ) -> int:
-        """Store the deal, its installments, and mark the debts as under agreement."""
-        values = _new_agreement(
-            debtor_id, conversation_id, payment_channel, total_cents, discount_cents, now
-        )
-        if self.is_postgres:  # the deal, its debts and installments in one round trip
-            return int((await self._create_whole(values, debt_ids, installments))[0]["id"])
-        return await self._create_sqlite(values, debt_ids, installments)
-
-    async def create_row(
-        self,
-        debtor_id: int,
-        conversation_id: int | None,
-        debt_ids: Sequence[int],
-        installments: Sequence[NewInstallment],
-        *,
-        payment_channel: str,
-        total_cents: int,
-        discount_cents: int = 0,
-        now: datetime | None = None,
     ) -> AgreementRow:
-        """`create`, answering with the agreement as `get` reads it: on PostgreSQL from the
-        creating statement itself, so closing a deal needs no read after it."""
+        """Store the deal, its installments, and mark the debts as under agreement; the
+        agreement as `get` reads it, on PostgreSQL from the creating statement itself (one
+        round trip), so closing a deal needs no read after it."""
         values = _new_agreement(
             debtor_id, conversation_id, payment_channel, total_cents, discount_cents, now
         )

@@ -63,16 +63,18 @@ async def make_agreement(db: Database) -> int:
     debt_id = await new_debt(db, debtor_id)
     conv = await new_conversation(db)
     async with db.transaction() as tx:
-        return await tx.agreements.create(
-            debtor_id,
-            conv.id,
-            [debt_id],
-            [NewInstallment(n, 41152, date(2026, 3 + n, 10)) for n in (1, 2, 3)],
-            payment_channel="pix",
-            total_cents=123456,
-            discount_cents=0,
-            now=NOW,
-        )
+        return (
+            await tx.agreements.create(
+                debtor_id,
+                conv.id,
+                [debt_id],
+                [NewInstallment(n, 41152, date(2026, 3 + n, 10)) for n in (1, 2, 3)],
+                payment_channel="pix",
+                total_cents=123456,
+                discount_cents=0,
+                now=NOW,
+            )
+        ).id
 
 
 def explain_sqlite(sqlite_url: str, statement: Prepared, *, plan: bool = False) -> list[str]:

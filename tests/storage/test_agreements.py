@@ -73,12 +73,16 @@ async def test_an_agreement_is_stored_and_read_whole_with_its_debts_and_installm
     conv = await new_conversation(db)
     plan = [NewInstallment(n, 20000 + n, date(2026, 3 + n, 10)) for n in (3, 1, 2)]
     async with db.transaction() as tx:
-        with_plan = await tx.agreements.create(
-            debtor_id, conv.id, [second, first], plan, payment_channel="pix", total_cents=60006
-        )
-        bare = await tx.agreements.create(
-            debtor_id, None, [first], [], payment_channel="boleto", total_cents=100
-        )
+        with_plan = (
+            await tx.agreements.create(
+                debtor_id, conv.id, [second, first], plan, payment_channel="pix", total_cents=60006
+            )
+        ).id
+        bare = (
+            await tx.agreements.create(
+                debtor_id, None, [first], [], payment_channel="boleto", total_cents=100
+            )
+        ).id
     async with db.transaction(write=False) as tx:
         whole = await tx.agreements.get(with_plan)
         without_installments = await tx.agreements.get(bare)
@@ -107,10 +111,10 @@ async def test_creating_answers_with_the_agreement_exactly_as_it_reads_back(db: 
     conv = await new_conversation(db)
     plan = [NewInstallment(n, 20000 + n, date(2026, 3 + n, 10)) for n in (3, 1, 2)]
     async with db.transaction() as tx:
-        with_plan = await tx.agreements.create_row(
+        with_plan = await tx.agreements.create(
             debtor_id, conv.id, [second, first], plan, payment_channel="pix", total_cents=60006
         )
-        bare = await tx.agreements.create_row(
+        bare = await tx.agreements.create(
             debtor_id, None, [first], [], payment_channel="boleto", total_cents=100, now=NOW
         )
     async with db.transaction(write=False) as tx:
@@ -135,7 +139,7 @@ async def test_txids_past_eight_digits_of_agreement_read_as_python_writes_them(
         )
     plan = [NewInstallment(n, 100, date(2026, 1, 10) + timedelta(days=31 * n)) for n in (1, 12)]
     async with postgres_db.transaction() as tx:
-        created = await tx.agreements.create_row(
+        created = await tx.agreements.create(
             debtor_id, None, [debt_id], plan, payment_channel="pix", total_cents=200
         )
 

@@ -67,21 +67,25 @@ async def test_snapshot_shows_unpaid_debts_and_live_agreements(db: Database) -> 
     paid = await new_debt(db, debtor_id, "OLD", 500)
     async with db.transaction() as tx:
         await tx.debtors.set_debt_status([paid], "paid")
-        agreement_id = await tx.agreements.create(
-            debtor_id,
-            None,
-            [card],
-            [
-                NewInstallment(1, 50000, date(2026, 4, 1)),
-                NewInstallment(2, 50000, date(2026, 5, 1)),
-            ],
-            payment_channel="pix",
-            total_cents=100000,
-            now=NOW,
-        )
-        cancelled = await tx.agreements.create(
-            debtor_id, None, [loan], [], payment_channel="boleto", total_cents=30000
-        )
+        agreement_id = (
+            await tx.agreements.create(
+                debtor_id,
+                None,
+                [card],
+                [
+                    NewInstallment(1, 50000, date(2026, 4, 1)),
+                    NewInstallment(2, 50000, date(2026, 5, 1)),
+                ],
+                payment_channel="pix",
+                total_cents=100000,
+                now=NOW,
+            )
+        ).id
+        cancelled = (
+            await tx.agreements.create(
+                debtor_id, None, [loan], [], payment_channel="boleto", total_cents=30000
+            )
+        ).id
         await tx.agreements.set_status(cancelled, "cancelled")
         snapshot = await tx.debtors.snapshot(debtor_id)
         assert await tx.debtors.snapshot(debtor_id + 1000) is None
@@ -118,14 +122,16 @@ async def test_a_snapshot_lists_debts_by_due_date_and_installments_by_number(
             await tx.debtors.upsert_debt(
                 NewDebt(debtor_id, contract, "Cartão", 10000, due), now=NOW
             )
-        second = await tx.agreements.create(
+        second = (await tx.agreements.create(
             debtor_id, None, [], [NewInstallment(1, 100, date(2026, 6, 1))],
             payment_channel="pix", total_cents=100, now=NOW,
-        )  # fmt: skip
+        )).id  # fmt: skip
         backwards = [NewInstallment(n, 100 * n, date(2026, 4, n)) for n in (3, 1, 2)]
-        first = await tx.agreements.create(
-            debtor_id, None, [], backwards, payment_channel="boleto", total_cents=600, now=NOW
-        )
+        first = (
+            await tx.agreements.create(
+                debtor_id, None, [], backwards, payment_channel="boleto", total_cents=600, now=NOW
+            )
+        ).id
         snapshot = await tx.debtors.snapshot(debtor_id)
     assert snapshot is not None
     assert [d.contract for d in snapshot.debts] == ["B-EARLY", "A-LATE"]

@@ -42,15 +42,17 @@ async def add_agreement(rig: Rig, external_id: str, due: date) -> int:
         conversation_id = await verified_whatsapp_chat(tx, debtor_id, now)
         debts = await tx.debtors.debts(debtor_id)
         await tx.debtors.set_debt_status([d.id for d in debts], "agreement", now=now)
-        return await tx.agreements.create(
-            debtor_id,
-            conversation_id,
-            [d.id for d in debts],
-            [NewInstallment(1, 7_619, due), NewInstallment(2, 7_618, date(2026, 12, 30))],
-            payment_channel="pix",
-            total_cents=15_237,
-            now=now,
-        )
+        return (
+            await tx.agreements.create(
+                debtor_id,
+                conversation_id,
+                [d.id for d in debts],
+                [NewInstallment(1, 7_619, due), NewInstallment(2, 7_618, date(2026, 12, 30))],
+                payment_channel="pix",
+                total_cents=15_237,
+                now=now,
+            )
+        ).id
 
 
 async def opt_out(rig: Rig, external_id: str) -> None:
