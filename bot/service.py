@@ -275,7 +275,7 @@ class ConversationService:
             channel, address = inbound.key.channel.value, inbound.key.address
             if optimistic:
                 read = await tx.conversations.read_unlocked(channel, address, message)
-                if read is None and _created_alone(inbound):
+                if read is None:
                     read = await tx.conversations.create_unlocked(
                         channel,
                         address,
@@ -284,6 +284,7 @@ class ConversationService:
                         context=initial_context(inbound.locale or "pt_BR").to_dict(),
                         locale=inbound.locale,
                         now=now,
+                        phones=_sender_phones(inbound),
                     )
                 if read is not None:
                     return read, message
@@ -310,7 +311,7 @@ class ConversationService:
         debtor_id = contact.debtor_id
         if debtor_id is None and inbound.key.channel is ChannelName.WHATSAPP:
             # WhatsApp tells us the phone number; it links the chat (verification still applies).
-            debtor = await tx.debtors.by_phone(phone_variants("+" + address.lstrip("+")))
+            debtor = await tx.debtors.by_phone(_sender_phones(inbound))
             if debtor is not None:
                 debtor_id = debtor.id
                 await tx.contacts.link(contact.id, debtor_id)
@@ -339,10 +340,12 @@ class ConversationService:
         return await tx.messages.add_new_inbound(conversation_id, channel, message) is not None
 
 
-def _created_alone(inbound: Inbound) -> bool:
-    """Whether a new chat of `inbound`'s can be created by one statement of its own: not a
-    WhatsApp chat, which is linked to the debtor with its phone number as it is created."""
-    return inbound.key.channel is not ChannelName.WHATSAPP
+def _sender_phones(inbound: Inbound) -> list[str]:
+    """The spellings of the sender's phone number when the channel tells it (WhatsApp): a new
+    chat is linked to the debtor with that phone (verification still applies)."""
+    if inbound.key.channel is not ChannelName.WHATSAPP:
+        return []
+    return phone_variants("+" + inbound.key.address.lstrip("+"))
 
 
 def _inbound_message(inbound: Inbound, now: datetime) -> NewInbound | None:

@@ -121,18 +121,34 @@ def _read_unlocked_statement(dialect: str) -> Select[Any]:
 
 _READ_UNLOCKED = Prepared(_read_unlocked_statement)
 _CHAT_COLUMNS = ", ".join(t.c.keys())
-# A new chat's contact: the one found, else the one this statement inserts.
+# A new chat's contact: the one found, else the one this statement inserts. A WhatsApp chat
+# comes with its phone number (`:phones`, its spellings): a contact not yet linked to a
+# debtor is linked to the debtor with that phone (verification still applies).
 _NEW_CONTACT = """
+phone_debtor AS (
+  SELECT id FROM debtor WHERE phone = ANY(:phones) AND erased_at IS NULL ORDER BY id LIMIT 1
+),
 new_contact AS (
-  INSERT INTO contact (channel, address, locale, failed_attempts, created_at)
-  VALUES (:k_channel, :k_address, :locale, 0, :now)
+  INSERT INTO contact (channel, address, locale, failed_attempts, created_at, debtor_id)
+  VALUES (:k_channel, :k_address, :locale, 0, :now, (SELECT id FROM phone_debtor))
   ON CONFLICT (channel, address) DO NOTHING
   RETURNING id, debtor_id
+),
+old_contact AS (
+  SELECT id, debtor_id FROM contact WHERE channel = :k_channel AND address = :k_address
+),
+linked_contact AS (
+  UPDATE contact SET debtor_id = phone_debtor.id
+  FROM old_contact, phone_debtor
+  WHERE contact.id = old_contact.id AND old_contact.debtor_id IS NULL
+  RETURNING contact.id, contact.debtor_id
 ),
 chat_contact AS (
   SELECT id, debtor_id FROM new_contact
   UNION ALL
-  SELECT id, debtor_id FROM contact WHERE channel = :k_channel AND address = :k_address
+  SELECT id, debtor_id FROM linked_contact
+  UNION ALL
+  SELECT id, debtor_id FROM old_contact WHERE NOT EXISTS (SELECT 1 FROM linked_contact)
   LIMIT 1
 ),"""
 # Then the chat: the one found, else the one inserted with that contact (and its debtor).
@@ -170,6 +186,7 @@ FROM chat"""  # noqa: S608 - fixed SQL of ours, never values
         .bindparams(
             bindparam("m_channel_message_id", type_=message_t.c.channel_message_id.type),
             bindparam("locale", type_=tables.contact.c.locale.type),
+            bindparam("phones", type_=postgresql.ARRAY(String)),
             bindparam("now", type_=t.c.created_at.type),
             *SNAPSHOT_BINDS,
         )
@@ -288,12 +305,14 @@ class SqlConversations(Repository):
         context: Mapping[str, Any],
         locale: str | None,
         now: datetime,
+        phones: Sequence[str] = (),
     ) -> LockedChat:
         """PostgreSQL: `read_unlocked` for a chat it did not find, creating the chat (in
         `state`, in bot mode) and its contact first when they are missing, in one statement run
         on its own (committed at once, so a creator in another process waits for it, and it
         for them; both end with the same rows). The message is not stored: the step's save
-        stores it, as after `read_unlocked`."""
+        stores it, as after `read_unlocked`. `phones`: the spellings of a WhatsApp sender's
+        number; an unlinked contact is linked to the (unerased) debtor with one of them."""
         params = {
             "k_channel": channel,
             "k_address": address,
@@ -303,6 +322,7 @@ class SqlConversations(Repository):
             "context": dump_json(dict(context)),
             "mode": ConversationMode.BOT.value,
             "now": now,
+            "phones": list(phones),
         }
         for _ in range(_CREATE_ATTEMPTS):
             found = await self.conn.fetch_alone(_CREATE_UNLOCKED, params)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
@@ -327,16 +328,24 @@ async def test_a_contact_verified_by_the_step_is_stored_with_its_save_and_never_
 _ON_POSTGRESQL = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
 
-async def _create_unlocked(db: Database, address: str, message_id: str = "m-1") -> LockedChat:
+async def _create_unlocked(
+    db: Database,
+    address: str,
+    message_id: str = "m-1",
+    *,
+    channel: str = "webchat",
+    phones: Sequence[str] = (),
+) -> LockedChat:
     async with db.transaction() as tx:
         return await tx.conversations.create_unlocked(
-            "webchat",
+            channel,
             address,
             NewInbound(message_id, "oi", "debtor", NOW),
             state="new",
             context={"locale": "pt_BR"},
             locale="pt_BR",
             now=NOW,
+            phones=phones,
         )
 
 
@@ -459,3 +468,37 @@ async def test_two_processes_creating_the_same_chats_at_once_make_each_once(
     finally:
         for d in dbs:
             await d.dispose()
+
+
+@_ON_POSTGRESQL
+async def test_create_unlocked_links_a_whatsapp_sender_to_the_debtor_with_that_phone(
+    db: Database,
+) -> None:
+    ana = await new_debtor(db)  # +5511987654321
+    bruno = await new_debtor(db, external_id="D2", cpf="11144477735", phone="+5511912345678")
+    async with db.transaction() as tx:
+        unlinked = await tx.contacts.get_or_create("whatsapp", "5511912345678", now=NOW)
+
+    # WhatsApp's wa_id often drops the ninth digit: the service passes both spellings.
+    new = await _create_unlocked(
+        db, "551187654321", channel="whatsapp", phones=["+5511987654321", "+551187654321"]
+    )
+    known = await _create_unlocked(
+        db, "5511912345678", channel="whatsapp", phones=["+5511912345678"]
+    )
+    stranger = await _create_unlocked(
+        db, "5511900000000", channel="whatsapp", phones=["+5511900000000"]
+    )
+
+    assert new.row.debtor_id == ana
+    assert (known.row.contact_id, known.row.debtor_id) == (unlinked.id, bruno)
+    assert known.snapshot is not None
+    assert known.snapshot.debtor_id == bruno
+    assert stranger.row.debtor_id is None
+    async with db.transaction(write=False) as tx:
+        contacts = [
+            await tx.contacts.by_address("whatsapp", address)
+            for address in ("551187654321", "5511912345678", "5511900000000")
+        ]
+    assert [c.debtor_id if c else "missing" for c in contacts] == [ana, bruno, None]
+    assert all(c is not None and c.verified_at is None for c in contacts)  # linked, not verified
