@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from bot.activity import Activity
 from bot.channels.base import (
@@ -281,13 +282,12 @@ class ConversationService:
                         address,
                         message,
                         state=State.NEW.value,
-                        context=initial_context(inbound.locale or "pt_BR").to_dict(),
+                        context=_new_chat_context(inbound),
                         locale=inbound.locale,
                         now=now,
                         phones=_sender_phones(inbound),
                     )
-                if read is not None:
-                    return read, message
+                return read, message
             else:
                 locked = await tx.conversations.lock_recording(channel, address, message)
                 if locked is not None:
@@ -309,9 +309,10 @@ class ConversationService:
         # and then finds that transaction's row (`get_or_create`, `create`).
         contact = await tx.contacts.get_or_create(channel, address, locale=inbound.locale, now=now)
         debtor_id = contact.debtor_id
-        if debtor_id is None and inbound.key.channel is ChannelName.WHATSAPP:
+        phones = _sender_phones(inbound)
+        if debtor_id is None and phones:
             # WhatsApp tells us the phone number; it links the chat (verification still applies).
-            debtor = await tx.debtors.by_phone(_sender_phones(inbound))
+            debtor = await tx.debtors.by_phone(phones)
             if debtor is not None:
                 debtor_id = debtor.id
                 await tx.contacts.link(contact.id, debtor_id)
@@ -319,7 +320,7 @@ class ConversationService:
             channel,
             address,
             state=State.NEW.value,
-            context=initial_context(inbound.locale or "pt_BR").to_dict(),
+            context=_new_chat_context(inbound),
             contact_id=contact.id,
             debtor_id=debtor_id,
             now=now,
@@ -338,6 +339,11 @@ class ConversationService:
             return True
         channel = inbound.key.channel.value
         return await tx.messages.add_new_inbound(conversation_id, channel, message) is not None
+
+
+def _new_chat_context(inbound: Inbound) -> dict[str, Any]:
+    """A new chat's first context, in the locale the channel says the sender uses."""
+    return initial_context(inbound.locale or "pt_BR").to_dict()
 
 
 def _sender_phones(inbound: Inbound) -> list[str]:
