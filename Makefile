@@ -1,5 +1,6 @@
 # The two commands: `make demo` and `make test`. Both set up everything they need.
-PYTHON ?= python3
+# The fastest Python 3.11+ here (see scripts/pick-python); `make PYTHON=… test` to choose.
+PYTHON ?= $(shell scripts/pick-python)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed

@@ -6,12 +6,20 @@ with nothing of Quita's running, and the speed can change within a minute
 (docs/performance.md, "Measuring"). CPU per event and events/s therefore compare only
 between runs made at the same machine speed, so the bench times a fixed pure-Python loop
 before and after its runs and prints both times with the figures.
+
+The interpreter matters as much as the hour: a plain `./configure` build of CPython (pyenv's
+default) spent ~25 % more CPU an event than Debian's optimised build of the same version on
+the same machine (docs/performance.md, eighteenth round). So the line names the interpreter
+too.
 """
 
 from __future__ import annotations
 
+import os
+import platform
+import sys
 import timeit
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 PROBE = "sum(range(1000))"
 _LOOPS = 2000
@@ -26,10 +34,17 @@ def python_loop_us() -> float:
     return best / _LOOPS * 1_000_000
 
 
+def running_python() -> str:
+    """This interpreter's version and file, e.g. `Python 3.11.2 (/usr/bin/python3.11)`: a
+    virtual environment's `python` is a link to the interpreter it was made with."""
+    return f"Python {platform.python_version()} ({os.path.realpath(sys.executable)})"
+
+
 @dataclass(frozen=True, slots=True)
 class MachineSpeed:
     before_us: float
     after_us: float
+    interpreter: str = field(default_factory=running_python)
 
     @property
     def drifted(self) -> bool:
@@ -39,7 +54,8 @@ class MachineSpeed:
     def line(self) -> str:
         text = (
             f"machine: {PROBE} took {self.before_us:.1f} µs before the runs and "
-            f"{self.after_us:.1f} µs after; compare figures only between runs at the same speed"
+            f"{self.after_us:.1f} µs after, on {self.interpreter}; compare figures only between "
+            "runs at the same speed on the same interpreter"
         )
         if self.drifted:
             text += " (it changed during these runs: run them again)"

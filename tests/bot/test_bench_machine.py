@@ -3,17 +3,34 @@ that changed during them, so that no one compares figures from a slow hour with 
 
 from __future__ import annotations
 
+import os
+import sys
+
 import pytest
 
-from bot.bench.machine import MachineSpeed, python_loop_us
+from bot.bench.machine import MachineSpeed, python_loop_us, running_python
 
 
 def test_the_line_gives_both_times_of_the_same_loop() -> None:
     line = MachineSpeed(15.04, 16.26).line()
 
     assert line.startswith("machine: sum(range(1000)) took 15.0 µs before the runs and 16.3 µs")
-    assert "compare figures only between runs at the same speed" in line
+    assert "compare figures only between runs at the same speed on the same interpreter" in line
     assert "changed" not in line
+
+
+def test_the_line_names_the_interpreter_the_figures_were_taken_on() -> None:
+    line = MachineSpeed(15.0, 15.0, "Python 3.11.2 (/usr/bin/python3.11)").line()
+
+    assert "after, on Python 3.11.2 (/usr/bin/python3.11); compare" in line
+
+
+def test_the_running_interpreter_is_named_by_version_and_real_file() -> None:
+    named = running_python()
+
+    assert named.startswith(f"Python {sys.version_info.major}.{sys.version_info.minor}.")
+    assert named.endswith(f"({os.path.realpath(sys.executable)})")
+    assert ".venv" not in named  # the interpreter itself, not the environment's link to it
 
 
 @pytest.mark.parametrize(("before", "after"), [(15.0, 27.5), (28.0, 15.5)])

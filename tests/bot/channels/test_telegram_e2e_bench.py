@@ -81,7 +81,8 @@ def test_the_command_judges_quita_against_the_measured_yardstick() -> None:
     assert re.search(r"gc \d+× ≤ \d+ ms", result.output)  # each run's collector pauses
     assert "heap sweep (quita run: one every 10 min): loop paused " in result.output
     assert re.search(
-        r"machine: sum\(range\(1000\)\) took [\d.]+ µs before the runs and [\d.]+ µs after",
+        r"machine: sum\(range\(1000\)\) took [\d.]+ µs before the runs and [\d.]+ µs after, "
+        r"on Python 3\.\d+\.\d+\S* \(/\S+\)",
         result.output,
     )
 
