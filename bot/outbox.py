@@ -8,6 +8,11 @@ worker touches that chat meanwhile. Chats are delivered concurrently, each chat'
 after the other, and a round does not wait for the previous round's slowest chat (a QR code
 being drawn, a slow platform): its other chats' rows keep flowing.
 
+Every transaction of the worker goes before the events waiting for the writer (SQLite) or a
+connection (PostgreSQL): `Database.transaction(urgent=True)`. Under overload a round would
+otherwise wait behind every queued event, and committed replies would sit for seconds while
+new events commit more.
+
 Failures are classified by the channel's `SendError` and retried with exponential backoff
 and full jitter, or after the platform's `retry_after`; permanent failures are recorded with
 their reason and never retried. Either way the rest of that chat's run is handed back untried
@@ -236,7 +241,7 @@ class OutboxWorker:
             await asyncio.gather(*waiters, return_exceptions=True)
 
     async def _next_due(self, channels: Sequence[str]) -> datetime | None:
-        async with self._db.transaction(write=False) as tx:
+        async with self._db.transaction(write=False, urgent=True) as tx:
             return await tx.outbox.next_due_at(channels)
 
     async def _round(self, *, claim: bool = True, retryable: bool = True) -> tuple[int, bool]:
@@ -255,7 +260,7 @@ class OutboxWorker:
         claimed: list[OutboxRow] = []
         more = False
         try:
-            async with self._db.transaction(write=True, retryable=retryable) as tx:
+            async with self._db.transaction(write=True, retryable=retryable, urgent=True) as tx:
                 if sent:
                     await tx.outbox.mark_sent_many(sent, now)
                 await tx.outbox.release(back)
@@ -330,7 +335,7 @@ class OutboxWorker:
         for row, platform_id in sent:
             for kept_id in (platform_id, None):
                 try:
-                    async with self._db.transaction(write=True) as tx:
+                    async with self._db.transaction(write=True, urgent=True) as tx:
                         await tx.outbox.mark_sent_many([(row, kept_id)], now)
                 except Exception as error:
                     log.info("outbox row %s: recording failed (%s)", row.id, type(error).__name__)
@@ -435,7 +440,7 @@ class OutboxWorker:
         release = list(held_back)
         if kind in (SendErrorKind.RETRY, SendErrorKind.RETRY_AFTER):
             if attempts >= self._retry.max_attempts:
-                async with self._db.transaction(write=True) as tx:
+                async with self._db.transaction(write=True, urgent=True) as tx:
                     await self._fail(tx, row, f"gave up after {attempts} attempts: {error.reason}")
                     await tx.outbox.release(release)
                 return
@@ -445,7 +450,7 @@ class OutboxWorker:
                 else self._retry.backoff(attempts, self._rng)
             )
             log.warning("outbox row %s: %s, retry in %.2fs", row.id, kind.value, delay)
-            async with self._db.transaction(write=True) as tx:
+            async with self._db.transaction(write=True, urgent=True) as tx:
                 retry_at = self._clock.now() + timedelta(seconds=delay)
                 if not await tx.outbox.mark_retry(row, error.reason, retry_at):
                     log.warning("outbox row %s: lease lost, left to its new claimer", row.id)
@@ -454,7 +459,7 @@ class OutboxWorker:
             return
         reason = f"{kind.value}: {error.reason}"
         refused = RefusedMessage(row.conversation_id, row.channel, row.address, load(row.payload))
-        async with self._db.transaction(write=True) as tx:
+        async with self._db.transaction(write=True, urgent=True) as tx:
             now = self._clock.now()
             note = await self.refusals.record(tx, kind, refused, error.reason, now)
             if note is not None:

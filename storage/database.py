@@ -159,23 +159,28 @@ class Database:
             )
 
     def transaction(
-        self, *, write: bool = True, retryable: bool = False
+        self, *, write: bool = True, retryable: bool = False, urgent: bool = False
     ) -> AbstractAsyncContextManager[UnitOfWork]:
         """One transaction; commits on normal exit, rolls back on an exception.
 
         `write=False` is for read-only work: on SQLite it starts a deferred transaction and
         does not queue behind writers; it must not write. `retryable=True`: the caller runs
         its work again when it raises `GroupRolledBackError` (SQLite: it gets no savepoint, see
-        `storage.group_commit`; PostgreSQL never raises it).
+        `storage.group_commit`; PostgreSQL never raises it). `urgent=True`: go before the
+        transactions already waiting for the writer (SQLite) or a connection (PostgreSQL) —
+        the outbox's rounds, so that under overload committed replies are not held back by
+        every queued event (`storage.priority_lock`).
         """
         if write and self._sqlite_writer is not None:
-            return self._sqlite_writer.transaction_as(_sqlite_unit_of_work, retryable=retryable)
-        return self._transaction(write=write)
+            return self._sqlite_writer.transaction_as(
+                _sqlite_unit_of_work, retryable=retryable, urgent=urgent
+            )
+        return self._transaction(write=write, urgent=urgent)
 
     @asynccontextmanager
-    async def _transaction(self, *, write: bool) -> AsyncIterator[UnitOfWork]:
+    async def _transaction(self, *, write: bool, urgent: bool) -> AsyncIterator[UnitOfWork]:
         if self._postgres is not None:
-            async with self._postgres.transaction() as connection:
+            async with self._postgres.transaction(urgent=urgent) as connection:
                 yield UnitOfWork(connection, self.dialect)
             return
         assert self._inline is not None

@@ -44,6 +44,8 @@ from typing import Generic, TypeVar
 from sqlalchemy import exc
 from sqlalchemy.engine import Connection
 
+from storage.priority_lock import PriorityLock
+
 T = TypeVar("T")
 
 __all__ = ["GroupCommitWriter", "GroupRolledBackError"]
@@ -151,26 +153,28 @@ class GroupCommitWriter:
         self._max_group = max_group
         self._commit_delay = commit_delay
         self._last_group_size = 0
-        self._lock = asyncio.Lock()
+        self._lock = PriorityLock()
         self._group: _Group | None = None
         self._closers: set[asyncio.Task[None]] = set()
 
-    def transaction(self, *, retryable: bool = False) -> Member[Connection]:
+    def transaction(self, *, retryable: bool = False, urgent: bool = False) -> Member[Connection]:
         """The connection, inside this caller's savepoint of the current group:
         `async with writer.transaction() as connection:`. `retryable`: no savepoint; the
-        caller runs its work again on `GroupRolledBackError` (see the module docstring)."""
-        return Member(self, _as_is, retryable=retryable)
+        caller runs its work again on `GroupRolledBackError` (see the module docstring).
+        `urgent`: take the writer before the writers already waiting (the outbox's rounds,
+        `storage.priority_lock`)."""
+        return Member(self, _as_is, retryable=retryable, urgent=urgent)
 
     def transaction_as(
-        self, wrap: Callable[[Connection], T], *, retryable: bool = False
+        self, wrap: Callable[[Connection], T], *, retryable: bool = False, urgent: bool = False
     ) -> Member[T]:
         """`transaction`, handing the caller `wrap(connection)` (e.g. a unit of work)."""
-        return Member(self, wrap, retryable=retryable)
+        return Member(self, wrap, retryable=retryable, urgent=urgent)
 
-    async def _join(self, *, retryable: bool) -> tuple[_Group, str | None]:
+    async def _join(self, *, retryable: bool, urgent: bool) -> tuple[_Group, str | None]:
         """Take the writer, open a group if none is, and start this member's savepoint (a
         retryable member: the checkpoint that keeps earlier members' work out of its reach)."""
-        await self._lock.acquire()
+        await self._lock.acquire(urgent=urgent)
         try:
             group = self._group
             if group is None:
@@ -268,17 +272,25 @@ class Member(Generic[T]):
     """One writer's turn in a group (`GroupCommitWriter.transaction`). A plain class rather
     than a generator-based context manager: every event takes one."""
 
-    __slots__ = ("_group", "_name", "_retryable", "_wrap", "_writer")
+    __slots__ = ("_group", "_name", "_retryable", "_urgent", "_wrap", "_writer")
 
     def __init__(
-        self, writer: GroupCommitWriter, wrap: Callable[[Connection], T], *, retryable: bool
+        self,
+        writer: GroupCommitWriter,
+        wrap: Callable[[Connection], T],
+        *,
+        retryable: bool,
+        urgent: bool,
     ) -> None:
         self._writer = writer
         self._wrap = wrap
         self._retryable = retryable
+        self._urgent = urgent
 
     async def __aenter__(self) -> T:
-        self._group, self._name = await self._writer._join(retryable=self._retryable)
+        self._group, self._name = await self._writer._join(
+            retryable=self._retryable, urgent=self._urgent
+        )
         return self._wrap(self._group.connection)
 
     async def __aexit__(

@@ -63,13 +63,15 @@ class PostgresTransactions:
         self._recycle = recycle_seconds
         self._idle: deque[_Held] = deque()
         self._waiters: deque[asyncio.Future[_Held | None]] = deque()
+        self._urgent_waiters: deque[asyncio.Future[_Held | None]] = deque()  # served first
         self._open = 0  # kept connections, idle or in a transaction, or being opened
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncpgConnection]:
+    async def transaction(self, *, urgent: bool = False) -> AsyncIterator[AsyncpgConnection]:
         """A connection inside a fresh transaction: committed on normal exit, rolled back if
-        the block raised."""
-        held = await self._acquire()
+        the block raised. `urgent`: when every connection is busy, take the next free one
+        before the transactions already waiting (the outbox's rounds)."""
+        held = await self._acquire(urgent=urgent)
         try:
             yield held.driver
         except asyncio.CancelledError:
@@ -100,7 +102,7 @@ class PostgresTransactions:
             self._open -= 1
             await held.connection.close()
 
-    async def _acquire(self) -> _Held:
+    async def _acquire(self, *, urgent: bool) -> _Held:
         while self._idle:
             held = self._idle.popleft()
             if time.monotonic() - held.opened_at < self._recycle:
@@ -110,13 +112,14 @@ class PostgresTransactions:
         if self._open < self._size:
             return await self._open_one()
         waiter: asyncio.Future[_Held | None] = asyncio.get_running_loop().create_future()
-        self._waiters.append(waiter)
+        queue = self._urgent_waiters if urgent else self._waiters
+        queue.append(waiter)
         try:
             async with asyncio.timeout(self._timeout):
                 handed = await waiter
         except BaseException as error:
             with contextlib.suppress(ValueError):
-                self._waiters.remove(waiter)
+                queue.remove(waiter)
             if waiter.done() and not waiter.cancelled():
                 self._hand_on(waiter.result())  # handed over just now: pass it on
             if isinstance(error, TimeoutError):
@@ -167,13 +170,14 @@ class PostgresTransactions:
         self._hand_on(held)
 
     def _hand_on(self, held: _Held | None) -> None:
-        """Give `held` to the first waiter (None: a slot to open a connection in), else
-        keep it idle."""
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(held)
-                return
+        """Give `held` to the first waiter, urgent ones first (None: a slot to open a
+        connection in), else keep it idle."""
+        for queue in (self._urgent_waiters, self._waiters):
+            while queue:
+                waiter = queue.popleft()
+                if not waiter.done():
+                    waiter.set_result(held)
+                    return
         if held is not None:
             self._idle.append(held)
 

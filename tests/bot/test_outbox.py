@@ -199,9 +199,9 @@ async def test_a_round_undone_by_its_commit_groups_failure_runs_again(
     rounds: list[bool] = []  # each write transaction's `retryable`
     transaction = sqlite_db.transaction
 
-    def watched(*, write: bool = True, retryable: bool = False) -> Any:
+    def watched(*, write: bool = True, retryable: bool = False, urgent: bool = False) -> Any:
         rounds.append(retryable)
-        return transaction(write=write, retryable=retryable)
+        return transaction(write=write, retryable=retryable, urgent=urgent)
 
     monkeypatch.setattr(sqlite_db, "transaction", watched)
 
@@ -221,3 +221,47 @@ async def test_a_round_undone_by_its_commit_groups_failure_runs_again(
     async with sqlite_db.transaction(write=False) as tx:
         assert await tx.outbox.pending_count() == 0
     assert len(sender.attempts) == 2  # each sent once
+
+
+async def test_under_overload_committed_replies_are_claimed_before_queued_events_commit(
+    database_url: str,
+) -> None:
+    """Events waiting for the writer (SQLite) or the one connection (PostgreSQL) do not hold
+    back the outbox: its round goes first, so the debtor's reply is not stuck behind them."""
+    db = Database(database_url, pool_size=1)
+    try:
+        await enqueue(db, {"100": ["Olá!"]})
+        sender = ScriptedSender()
+        worker = worker_for(db, sender)
+        holding, release = asyncio.Event(), asyncio.Event()
+
+        async def busy_event() -> None:
+            async with db.transaction():
+                holding.set()
+                await release.wait()
+
+        async def queued_event(n: int) -> bool:
+            """Another debtor's event; whether the reply was already claimed when it ran."""
+            async with db.transaction() as tx:
+                await tx.audit.record("system", f"event {n}", now=datetime.now(UTC))
+                row = await tx.outbox.get(1)
+            assert row is not None
+            return row.claimed_until is not None
+
+        busy = asyncio.create_task(busy_event())
+        await holding.wait()
+        queued = [asyncio.create_task(queued_event(n)) for n in range(10)]
+        await asyncio.sleep(0)  # one turn: the ten events queue first
+        round_ = asyncio.create_task(worker.drain_once())
+        await asyncio.sleep(0)  # the outbox's round queues after them
+        release.set()
+
+        saw_claimed = await asyncio.gather(*queued)
+        await asyncio.gather(busy, round_)
+        assert saw_claimed == [True] * 10
+        assert [text for _, text, _ in sender.delivered] == ["Olá!"]
+        async with db.transaction(write=False) as tx:
+            recorded = {entry.action for entry in await tx.audit.recent()}
+        assert recorded == {f"event {n}" for n in range(10)}  # every event committed too
+    finally:
+        await db.dispose()

@@ -128,6 +128,39 @@ def _names(engine: Engine) -> set[str]:
         return {row[0] for row in connection.execute(text("SELECT name FROM probe"))}
 
 
+async def test_an_urgent_writer_takes_the_writer_before_those_already_waiting(
+    engine: Engine,
+) -> None:
+    """The outbox's rounds are urgent: committed replies go out before queued events."""
+    writer = _writer(engine, [], commit_delay=0)
+    order: list[str] = []
+
+    async def write(name: str, *, urgent: bool = False) -> None:
+        async with writer.transaction(urgent=urgent) as connection:
+            order.append(name)
+            connection.execute(text("INSERT INTO probe VALUES (:name)"), {"name": name})
+
+    holding = asyncio.Event()
+    release = asyncio.Event()
+
+    async def hold() -> None:
+        async with writer.transaction():
+            holding.set()
+            await release.wait()
+
+    holder = asyncio.create_task(hold())
+    await holding.wait()
+    events = [asyncio.create_task(write(f"event {n}")) for n in range(3)]
+    await asyncio.sleep(0)  # one turn: the events queue for the writer first
+    outbox = asyncio.create_task(write("outbox", urgent=True))
+    await asyncio.sleep(0)
+    release.set()
+    await asyncio.gather(holder, outbox, *events)
+
+    assert order == ["outbox", "event 0", "event 1", "event 2"]
+    assert _names(engine) == {"outbox", "event 0", "event 1", "event 2"}
+
+
 async def test_a_writer_alone_commits_without_waiting_for_company(engine: Engine) -> None:
     commits: list[str] = []
     writer = _writer(engine, commits, commit_delay=LONG_DELAY)
