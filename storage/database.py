@@ -8,7 +8,7 @@
 PostgreSQL: a connection the process keeps open, its transaction run straight on asyncpg
 (`storage.postgres_transactions`). SQLite: a pysqlite
 connection driven inline (see `storage.connection`); write transactions start with
-`BEGIN IMMEDIATE` and, within one process, queue on an asyncio lock, so SQLite never has
+`BEGIN IMMEDIATE` and, within one process, queue on a lock (the outbox's first), so SQLite never has
 to arbitrate between this process's own writers; queued writers share one COMMIT, each in
 its own savepoint, or with none when it can run again (`storage.group_commit`). Automatic
 WAL checkpoints are off for those connections (they would run inside a commit, on the event

@@ -1,7 +1,7 @@
 """Group commit for the process's SQLite writer: several events, one COMMIT.
 
 SQLite has one writer at a time, so this process's write transactions already run one after
-another (an asyncio lock), and each paid for its own BEGIN and COMMIT — the COMMIT appends
+another (`storage.priority_lock`), and each paid for its own BEGIN and COMMIT — the COMMIT appends
 every page the event touched to the WAL (~150 µs, the largest single cost of an event).
 Here the writers that run in the same turn of the event loop share one database
 transaction: each runs inside its own SAVEPOINT (its failure rolls back only its own work)

@@ -8,7 +8,7 @@ between runs made at the same machine speed, so the bench times a fixed pure-Pyt
 before and after its runs and prints both times with the figures.
 
 The interpreter matters as much as the hour: a plain `./configure` build of CPython (pyenv's
-default) spent ~25 % more CPU an event than Debian's optimised build of the same version on
+default) spent ~28 % more CPU an event than Debian's optimised build of the same version on
 the same machine (docs/performance.md, eighteenth round). So the line names the interpreter
 too.
 """
