@@ -169,7 +169,7 @@ class Database:
         `storage.group_commit`; PostgreSQL never raises it). `urgent=True`: go before the
         transactions already waiting for the writer (SQLite) or a connection (PostgreSQL) —
         the outbox's rounds, so that under overload committed replies are not held back by
-        every queued event (`storage.priority_lock`).
+        every queued event (`storage.priority_semaphore`).
         """
         if write and self._sqlite_writer is not None:
             return self._sqlite_writer.transaction_as(

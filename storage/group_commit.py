@@ -1,8 +1,9 @@
 """Group commit for the process's SQLite writer: several events, one COMMIT.
 
 SQLite has one writer at a time, so this process's write transactions already run one after
-another (`storage.priority_lock`), and each paid for its own BEGIN and COMMIT — the COMMIT appends
-every page the event touched to the WAL (~150 µs, the largest single cost of an event).
+another (`storage.priority_semaphore`), and each paid for its own BEGIN and COMMIT — the
+COMMIT appends every page the event touched to the WAL (~150 µs, the largest single cost of
+an event).
 Here the writers that run in the same turn of the event loop share one database
 transaction: each runs inside its own SAVEPOINT (its failure rolls back only its own work)
 unless it can run again (below), and a task scheduled by the group's first writer commits
@@ -44,7 +45,7 @@ from typing import Generic, TypeVar
 from sqlalchemy import exc
 from sqlalchemy.engine import Connection
 
-from storage.priority_lock import PriorityLock
+from storage.priority_semaphore import PrioritySemaphore
 
 T = TypeVar("T")
 
@@ -153,7 +154,7 @@ class GroupCommitWriter:
         self._max_group = max_group
         self._commit_delay = commit_delay
         self._last_group_size = 0
-        self._lock = PriorityLock()
+        self._lock = PrioritySemaphore(1)
         self._group: _Group | None = None
         self._closers: set[asyncio.Task[None]] = set()
 
@@ -162,7 +163,7 @@ class GroupCommitWriter:
         `async with writer.transaction() as connection:`. `retryable`: no savepoint; the
         caller runs its work again on `GroupRolledBackError` (see the module docstring).
         `urgent`: take the writer before the writers already waiting (the outbox's rounds,
-        `storage.priority_lock`)."""
+        `storage.priority_semaphore`)."""
         return Member(self, _as_is, retryable=retryable, urgent=urgent)
 
     def transaction_as(

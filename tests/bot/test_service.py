@@ -14,7 +14,7 @@ from bot.channels.base import ChannelName, ConversationKey, Inbound
 from bot.clock import ManualClock
 from bot.demo import SAMPLE_DEBTS_CSV
 from bot.importing import import_debts
-from bot.service import ConversationService
+from bot.service import ConversationService, HandleResult
 from dialogs.flow.events import (
     AgentClaimed,
     AgentSays,
@@ -119,6 +119,43 @@ async def test_ten_messages_at_once_are_handled_and_answered_in_order(
     assert [text for author, text in concurrent if author == "debtor"] == words
     assert concurrent == sequential
     assert len(concurrent) > 2 * len(words)
+
+
+async def test_no_more_events_than_the_bound_are_in_progress_and_chats_keep_their_order(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A burst waits its turn in arrival order instead of crowding the event loop."""
+    await import_debts(db, SAMPLE_DEBTS_CSV, today=NOW.date(), now=NOW)
+    service = ConversationService(db, default_policy(), ManualClock(NOW), max_in_progress=3)
+    in_progress, most = 0, 0
+    handle_locked = service._handle_locked
+
+    async def counted(event: Inbound) -> HandleResult:
+        nonlocal in_progress, most
+        in_progress += 1
+        most = max(most, in_progress)
+        try:
+            return await handle_locked(event)
+        finally:
+            in_progress -= 1
+
+    monkeypatch.setattr(service, "_handle_locked", counted)
+    chats = [ConversationKey(ChannelName.WEBCHAT, f"wc_burst_{n}") for n in range(8)]
+    words = ["oi", "529.982.247-25", "quero parcelar"]
+
+    await asyncio.gather(
+        *(
+            service.handle(inbound(TextReceived(word), f"{key.address}-{n}", key))
+            for n, word in enumerate(words)
+            for key in chats
+        )
+    )
+
+    assert most == 3
+    for key in chats:
+        rows = await transcript(db, key)
+        assert [r.text for r in rows if r.author == "debtor"] == words
+        assert any("Total atualizado" in r.text for r in rows)
 
 
 async def test_stickers_and_oversized_text_get_polite_replies(
