@@ -151,20 +151,26 @@ async def test_waiters_are_served_in_arrival_order(postgres_url: str) -> None:
     assert order == [0, 1, 2, 3, 4]
 
 
+async def take_turn(
+    pool: PostgresTransactions, order: list[str], name: str, *, urgent: bool = False
+) -> None:
+    """A transaction that says when it got its connection."""
+    async with pool.transaction(urgent=urgent):
+        order.append(name)
+
+
 async def test_urgent_waiters_are_served_before_the_others_and_in_their_own_order(
     postgres_url: str,
 ) -> None:
     order: list[str] = []
     async with one_connection(postgres_url) as pool:
-
-        async def record(name: str, *, urgent: bool = False) -> None:
-            async with pool.transaction(urgent=urgent):
-                order.append(name)
-
         async with pool.transaction():
-            waiters = [asyncio.create_task(record(f"event {n}")) for n in range(3)]
+            waiters = [asyncio.create_task(take_turn(pool, order, f"event {n}")) for n in range(3)]
             await asyncio.sleep(0)  # one turn: the three events queue first
-            waiters += [asyncio.create_task(record(f"outbox {n}", urgent=True)) for n in (1, 2)]
+            waiters += [
+                asyncio.create_task(take_turn(pool, order, f"outbox {n}", urgent=True))
+                for n in (1, 2)
+            ]
             await asyncio.sleep(0)
         await asyncio.gather(*waiters)
     assert order == ["outbox 1", "outbox 2", "event 0", "event 1", "event 2"]
@@ -173,14 +179,9 @@ async def test_urgent_waiters_are_served_before_the_others_and_in_their_own_orde
 async def test_an_urgent_waiter_that_gives_up_leaves_the_queue_working(postgres_url: str) -> None:
     order: list[str] = []
     async with one_connection(postgres_url) as pool:
-
-        async def record(name: str, *, urgent: bool = False) -> None:
-            async with pool.transaction(urgent=urgent):
-                order.append(name)
-
         async with pool.transaction():
-            event = asyncio.create_task(record("event"))
-            gives_up = asyncio.create_task(record("cancelled", urgent=True))
+            event = asyncio.create_task(take_turn(pool, order, "event"))
+            gives_up = asyncio.create_task(take_turn(pool, order, "cancelled", urgent=True))
             await asyncio.sleep(0)
             gives_up.cancel()
         await event
