@@ -12,7 +12,16 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, Float, Index, MetaData, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Float,
+    Index,
+    MetaData,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy import text as sql_text
 from sqlmodel import Field, SQLModel
 
@@ -228,12 +237,21 @@ class Inbound(SQLModel, table=True):
 
 
 OUTBOX_UNSENT = "status IN ('pending', 'sending')"
+OUTBOX_PROACTIVE = "proactive"
 
 
 class Outbox(SQLModel, table=True):
     __tablename__ = "outbox"
     __table_args__ = (
-        Index(None, "conversation_id", "id"),
+        # Proactive rows only (a few a week per debtor), for the cadence's count: an index of
+        # every row by chat cost each reply an entry in a random place of a large index.
+        Index(
+            None,
+            "conversation_id",
+            "created_at",
+            sqlite_where=sql_text(OUTBOX_PROACTIVE),
+            postgresql_where=sql_text(OUTBOX_PROACTIVE),
+        ),
         # Unsent rows only, so claiming finds each chat's oldest row without reading history.
         Index(
             None,
@@ -261,6 +279,8 @@ class Outbox(SQLModel, table=True):
     channel_message_id: str | None = Field(default=None, max_length=128)
     created_at: datetime = _when(default_now=True)
     sent_at: datetime | None = _when()
+    # The bot wrote first (a reminder, outreach): what the cadence's limits count.
+    proactive: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class SendBudget(SQLModel, table=True):

@@ -189,12 +189,14 @@ class ContactVerified:
 class NewReply:
     """One outbound message to store and queue: transcript text and `payload`, the rendered
     message as JSON text (kept with the transcript and delivered by the outbox). `refused`
-    says why it must not be sent at all: it is then stored as failed, with no delivery."""
+    says why it must not be sent at all: it is then stored as failed, with no delivery.
+    `proactive`: the bot wrote first (a reminder, outreach), which the cadence counts."""
 
     text: str
     payload: str
     author: str
     refused: str | None = None
+    proactive: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,7 +211,8 @@ class NewJob:
 
 @dataclass(frozen=True, slots=True)
 class NewOutbox:
-    """One outbound delivery to enqueue; `payload` is the rendered message as JSON text."""
+    """One outbound delivery to enqueue; `payload` is the rendered message as JSON text,
+    `proactive` as for `NewReply`."""
 
     conversation_id: int
     channel: str
@@ -218,6 +221,7 @@ class NewOutbox:
     idempotency_key: str
     message_id: int | None = None
     available_at: datetime | None = None
+    proactive: bool = False
 
 
 @dataclass(frozen=True, slots=True)

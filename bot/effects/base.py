@@ -194,4 +194,5 @@ def _reply(item: Outgoing) -> NewReply:
         payload=dump(item.message),
         author=item.author,
         refused=item.refused,
+        proactive=item.message.proactive,
     )

@@ -165,6 +165,7 @@ NEW_DELIVERY_COLUMNS = (
     "attempts",
     "available_at",
     "created_at",
+    "proactive",
 )
 
 # Prepared (run straight on the driver): every reply is queued, claimed and marked sent.
@@ -334,6 +335,7 @@ class SqlOutbox(Repository):
                 "attempts": 0,
                 "available_at": row.available_at or now,
                 "created_at": now,
+                "proactive": row.proactive,
             }
             for row in rows
         ]

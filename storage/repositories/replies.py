@@ -52,6 +52,7 @@ _ARRAYS = (
     "delivery_error",
     "delivery",
     "created_at",
+    "proactive",
 )
 
 # The sequences behind `message.id` and `outbox.id` (PostgreSQL names a serial column's
@@ -120,9 +121,9 @@ stored AS (
 ),
 queued AS (
   INSERT INTO outbox (id, conversation_id, message_id, channel, address, payload,
-                      idempotency_key, status, attempts, available_at, created_at)
+                      idempotency_key, status, attempts, available_at, created_at, proactive)
   SELECT outbox_id, :conversation_id, message_id, :channel, :address, delivery,
-         'msg:' || message_id, :status, 0, :created_at, :created_at
+         'msg:' || message_id, :status, 0, :created_at, :created_at, CAST(proactive AS BOOLEAN)
   FROM reply
   WHERE delivery IS NOT NULL
 )
@@ -171,9 +172,12 @@ def reply_arrays(
     rows = [_values(conversation_id, channel, address, reply, now) for reply in replies]
     if inbound is not None:
         inbound_row = inbound_values(conversation_id, channel, inbound)
-        rows.insert(0, {**inbound_row, "delivery_error": None, "delivery": None})
+        rows.insert(
+            0, {**inbound_row, "delivery_error": None, "delivery": None, "proactive": False}
+        )
     arrays = {f"r_{name}": [row[name] for row in rows] for name in _ARRAYS}
     arrays["r_created_at"] = [row["created_at"].isoformat() for row in rows]  # TEXT[] too
+    arrays["r_proactive"] = ["true" if row["proactive"] else "false" for row in rows]
     return {
         **arrays,
         "conversation_id": conversation_id,
@@ -238,4 +242,5 @@ def _values(
         "status": _QUEUED,
         "attempts": 0,
         "available_at": now,
+        "proactive": reply.proactive,
     }

@@ -140,3 +140,43 @@ async def test_sqlite_downgrade_lists_the_values_again_and_upgrade_spells_them_o
     with pytest.raises(IntegrityError):
         async with sqlite_db.transaction() as tx:
             await tx.connection.execute(bad_mode)
+
+
+async def test_migration_0017_flags_the_proactive_rows_queued_before_it(db: Database) -> None:
+    """Rows queued before the `proactive` column are flagged from their payload's mark, so
+    the cadence still counts the reminders a debtor got this week; down and up again leaves
+    the models' schema."""
+    await downgrade(db.url, "0016_sqlite_checks")
+    async with db.transaction() as tx:
+        chat = await tx.conversations.create("telegram", "1001", state="idle")
+        for key, payload in (
+            ("msg:1", '{"text":"Lembrete: a parcela vence amanh\\u00e3","proactive":true}'),
+            ("msg:2", '{"text":"Seu saldo \\u00e9 R$ 100,00"}'),
+        ):
+            await tx.connection.execute(
+                text(
+                    "INSERT INTO outbox (conversation_id, channel, address, payload,"
+                    " idempotency_key, status, attempts, available_at, created_at)"
+                    " VALUES (:chat, 'telegram', '1001', :payload, :key, 'sent', 1,"
+                    " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                ),
+                {"chat": chat.id, "payload": payload, "key": key},
+            )
+
+    await upgrade(db.url)
+    async with db.transaction(write=False) as tx:
+        flags = await tx.connection.execute(
+            text("SELECT idempotency_key, proactive FROM outbox ORDER BY id")
+        )
+        assert [(key, bool(proactive)) for key, proactive in flags] == [
+            ("msg:1", True),
+            ("msg:2", False),
+        ]
+    assert await schema_differences(db.url) == []
+
+    await downgrade(db.url, "0016_sqlite_checks")
+    async with db.transaction(write=False) as tx:
+        columns = await tx.connection.execute(text("SELECT * FROM outbox ORDER BY id"))
+        assert "proactive" not in list(columns.keys())
+    await upgrade(db.url)
+    assert await schema_differences(db.url) == []

@@ -115,6 +115,7 @@ async def queue(
                 idempotency_key=f"msg:{message_id}",
                 message_id=message_id,
                 available_at=now,
+                proactive=message.proactive,
             )
         ],
         now=now,
