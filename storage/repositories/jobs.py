@@ -10,14 +10,15 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Integer, String, bindparam, or_, select, text, update
+from sqlalchemy.dialects import postgresql
 
 from storage import tables
 from storage.enums import JobStatus
 from storage.prepared import Prepared, bound
 from storage.repositories.base import Repository, insert_or_ignore
 from storage.rows import JobRow, NewJob
-from storage.types import utc_now
+from storage.types import UTCDateTime, utc_now
 
 t = tables.scheduled_job
 
@@ -38,6 +39,31 @@ _SCHEDULE = Prepared(
 )
 _SCHEDULE_QUIETLY = Prepared(
     lambda dialect: insert_or_ignore(dialect, t, ("key",)).values(bound(*_COLUMNS))
+)
+# PostgreSQL: a chat's jobs (a deal's six installment checks) in one statement over arrays.
+# executemany ran the insert once per job, each run setting up its executor anew: ~126 µs of
+# server time a job in the bench.
+_SCHEDULE_ALL = Prepared(
+    text(
+        f"""
+INSERT INTO scheduled_job (kind, run_at, key, ref, conversation_id, debtor_id, status,
+                           attempts, created_at)
+SELECT j.kind, CAST(j.run_at AS TIMESTAMPTZ), j.key, j.ref, :conversation_id, :debtor_id,
+       '{JobStatus.PENDING.value}', 0, :created_at
+FROM unnest(CAST(:kinds AS TEXT[]), CAST(:run_ats AS TEXT[]), CAST(:keys AS TEXT[]),
+            CAST(:refs AS TEXT[])) WITH ORDINALITY AS j(kind, run_at, key, ref, ord)
+ORDER BY j.ord
+ON CONFLICT (key) DO NOTHING
+"""  # noqa: S608 - only our enum value goes into the text
+    ).bindparams(
+        *(
+            bindparam(name, type_=postgresql.ARRAY(String))
+            for name in ("kinds", "run_ats", "keys", "refs")
+        ),
+        bindparam("conversation_id", type_=Integer),
+        bindparam("debtor_id", type_=Integer),
+        bindparam("created_at", type_=UTCDateTime()),
+    )
 )
 
 
@@ -71,6 +97,12 @@ class SqlJobs(Repository):
     ) -> None:
         """`schedule` for several jobs of one chat in one driver call (one round trip)."""
         created_at = now or utc_now()
+        if self.is_postgres:
+            if jobs:
+                await self.conn.run(
+                    _SCHEDULE_ALL, _arrays(jobs, conversation_id, debtor_id, created_at)
+                )
+            return
         await self.conn.run_many(
             _SCHEDULE_QUIETLY,
             [_values(job, conversation_id, debtor_id, created_at) for job in jobs],
@@ -149,6 +181,21 @@ class SqlJobs(Repository):
             .values(status=status.value, claimed_until=None, result=result)
         )
         await self.conn.execute(stmt)
+
+
+def _arrays(
+    jobs: Sequence[NewJob], conversation_id: int | None, debtor_id: int | None, created_at: datetime
+) -> dict[str, Any]:
+    """The parameters of `_SCHEDULE_ALL` for `jobs`."""
+    return {
+        "kinds": [job.kind for job in jobs],
+        "run_ats": [job.run_at.isoformat() for job in jobs],
+        "keys": [job.key for job in jobs],
+        "refs": [job.ref for job in jobs],
+        "conversation_id": conversation_id,
+        "debtor_id": debtor_id,
+        "created_at": created_at,
+    }
 
 
 def _values(

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from storage.database import Database
 from storage.rows import NewJob
-from tests.storage.helpers import NOW, new_conversation
+from tests.storage.helpers import NOW, new_conversation, new_debtor
 
 
 async def test_scheduling_the_same_key_twice_is_one_job(db: Database) -> None:
@@ -44,6 +44,26 @@ async def test_several_jobs_are_scheduled_at_once_and_existing_keys_are_kept(
         NOW + timedelta(days=31),
         chat.id,
     )
+
+
+async def test_several_jobs_are_stored_in_the_order_given_with_their_chat_and_debtor(
+    db: Database,
+) -> None:
+    chat = await new_conversation(db)
+    debtor = await new_debtor(db)
+    checks = [
+        NewJob("check", NOW + timedelta(days=30 * n), f"check:9:{n}", f"9:{n}") for n in (1, 2, 3)
+    ]
+    async with db.transaction() as tx:
+        await tx.jobs.schedule_many(checks, conversation_id=chat.id, debtor_id=debtor, now=NOW)
+        stored = [await tx.jobs.by_key(check.key) for check in checks]
+    assert all(job is not None for job in stored)
+    jobs = [job for job in stored if job is not None]
+    assert [job.id for job in jobs] == sorted(job.id for job in jobs)
+    assert [(j.kind, j.run_at, j.ref, j.status, j.attempts) for j in jobs] == [
+        ("check", check.run_at, check.ref, "pending", 0) for check in checks
+    ]
+    assert {(j.conversation_id, j.debtor_id) for j in jobs} == {(chat.id, debtor)}
 
 
 async def test_only_due_jobs_are_claimed_and_a_lost_lease_runs_again(db: Database) -> None:
