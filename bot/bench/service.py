@@ -433,14 +433,23 @@ async def _bench_processes(
     return results
 
 
+DRAIN_POLL_SECONDS = 0.2
+"""How often a drain asks the database while this process's own replies are not all out."""
+
+
 async def _outbox_drained(rig: BenchRig) -> None:
-    """Until no reply is left unsent in the database, whichever process sends it."""
+    """Until no reply is left unsent in the database, whichever process sends it.
+
+    Between two looks at the database it waits for this process's sender to have sent every
+    reply this process committed, or `DRAIN_POLL_SECONDS` when other processes deliver some
+    of them. It used to look after each delivery: on PostgreSQL the count of 15,000 unsent
+    rows took 5 ms of the server's time, hundreds of times a drain."""
     while True:
         async with rig.db.transaction(write=False) as tx:
             if not await tx.outbox.pending_count():
                 return
-        with contextlib.suppress(TimeoutError):  # woken by a delivery here, or look again
-            await asyncio.wait_for(rig.sender.wait_for(rig.sender.sent + 1), 0.2)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(rig.sender.wait_for(rig.counter.queued), DRAIN_POLL_SECONDS)
 
 
 def _bench_slice(
