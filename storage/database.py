@@ -133,8 +133,11 @@ class Database:
     used by `transaction()` on SQLite).
     """
 
-    def __init__(self, url: str, *, pool_size: int | None = None) -> None:
-        """`pool_size`: PostgreSQL connections (default `storage.engine.POSTGRES_POOL_SIZE`)."""
+    def __init__(self, url: str, *, pool_size: int | None = None, checkpoints: bool = True) -> None:
+        """`pool_size`: PostgreSQL connections (default `storage.engine.POSTGRES_POOL_SIZE`).
+        `checkpoints=False` (SQLite): the WAL is never copied back nor rewound, so it keeps
+        every commit's pages, for tools that read it (`scripts/wal_pages.py`); it grows
+        without bound."""
         self.url = url
         self.dialect = dialect_of(url)
         self.engine: AsyncEngine = create_engine(url)
@@ -152,10 +155,10 @@ class Database:
         if self.dialect == "sqlite":
             self._sqlite_writer = GroupCommitWriter(self._begin_write, self._after_commit)
             path = WalCheckpointer.database_path(url)
-            if path is not None:
+            if path is not None and checkpoints:
                 self._checkpointer = WalCheckpointer(path)
             self._inline = create_inline_sqlite_engine(
-                url, auto_checkpoint=self._checkpointer is None
+                url, auto_checkpoint=checkpoints and self._checkpointer is None
             )
 
     def transaction(

@@ -291,9 +291,10 @@ class BenchRig:
 
 @contextlib.asynccontextmanager
 async def bench_rig(
-    url: str, policy: Policy, *, deliver_during_runs: bool = True
+    url: str, policy: Policy, *, deliver_during_runs: bool = True, checkpoints: bool = True
 ) -> AsyncIterator[BenchRig]:
-    db = Database(url)
+    """`checkpoints`: as for `Database`."""
+    db = Database(url, checkpoints=checkpoints)
     clock = ManualClock(BENCH_NOW)
     service = ConversationService(db, policy, clock)
     sender = RecordingSender()

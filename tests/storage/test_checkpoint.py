@@ -61,3 +61,25 @@ def test_in_memory_databases_have_no_wal_to_checkpoint() -> None:
     assert WalCheckpointer.database_path("sqlite+aiosqlite:///:memory:") is None
     assert WalCheckpointer.database_path("sqlite+aiosqlite://") is None
     assert WalCheckpointer.database_path("sqlite+aiosqlite:////tmp/q.db") == "/tmp/q.db"
+
+
+async def test_without_checkpoints_the_wal_keeps_every_commit(sqlite_url: str) -> None:
+    """`checkpoints=False` (for tools that read the WAL): past SQLite's own 1,000-page
+    trigger, nothing is copied back and nothing is rewound."""
+    path = WalCheckpointer.database_path(sqlite_url)
+    assert path is not None
+    wal = Path(path + "-wal")
+    db = Database(sqlite_url, checkpoints=False)
+    try:
+        async with db.transaction() as tx:
+            await tx.connection.execute(text("CREATE TABLE wal_probe (n INTEGER, blob BLOB)"))
+        commits = 1000  # 3,000 pages: past what the checkpointer lets the WAL reach
+        for n in range(commits):
+            async with db.transaction() as tx:
+                await tx.connection.execute(
+                    text("INSERT INTO wal_probe VALUES (:n, :blob)"),
+                    {"n": n, "blob": os.urandom(2 * PAGE)},  # ≥ 3 WAL pages per commit
+                )
+        assert _size(wal) >= commits * 3 * PAGE
+    finally:
+        await db.dispose()
