@@ -134,7 +134,7 @@ async def _measure(debtors: int, rate: float) -> None:
             events = sum(len(script_for(n)) for n in range(debtors))
             _rewind(database)
             print("closed loop…", file=sys.stderr)
-            await bench.run_capacity(rig.counter, debtors, rig.clock)
+            await bench.run_closed_loop(rig.counter, debtors, rig.clock)
             written = await asyncio.to_thread(wal.read_bytes)
             phases.append(Phase("closed loop", events, commits_in(written)))
             await bench.drain_outbox(rig, lambda _: None)

@@ -1,10 +1,15 @@
 """The service path: simulated debtors through `ConversationService.handle`, on SQLite or
 PostgreSQL, with a recording sender behind the outbox.
 
-Two load shapes:
-- capacity: every debtor sends as soon as the previous reply is committed (closed loop);
-- latency at a target rate: events arrive at `rate` per second spread over the debtors (open
-  loop, like real chat traffic), and the time from arrival to commit is measured.
+Two runs, both open loops (events arrive at a rate, spread over debtors at different points
+of their conversations, like real chat traffic):
+- capacity: offered `CAPACITY_OFFERED_RATE`, more than the service can do, so the rate it
+  completes is its capacity with chats interleaved as real traffic interleaves them;
+- latency at a target rate: offered `rate`, and the time from arrival to commit is measured.
+A closed loop (`run_closed_loop`: every debtor sends as soon as its last message is
+committed) runs the debtors in lockstep, so a commit's events belong to neighbouring chats
+and share SQLite pages that real traffic does not: it overstated SQLite's capacity by ~30 %
+(docs/performance.md, nineteenth round). Tools that study that effect still use it.
 After each, the bench waits for the outbox to deliver every committed reply and says how
 long that took, so a run never hands its backlog to the next one. With the outbox delivering
 during the runs, the open loop also gets a figure from each event's arrival to its last reply
@@ -151,7 +156,11 @@ async def converse(
             figures.events += 1
 
 
-async def run_capacity(
+CAPACITY_OFFERED_RATE = 3000.0
+"""Events/s the capacity run offers: three times the target, so that the run never keeps up."""
+
+
+async def run_closed_loop(
     service: ReplyCounter,
     debtors: int,
     clock: ManualClock,
@@ -178,6 +187,8 @@ async def run_open_loop(
     clock: ManualClock,
     echo: Callable[[str], None] | None = None,
     arrivals: list[Arrival] | None = None,
+    *,
+    label: str | None = None,
 ) -> Figures:
     """Events arrive at `rate`/s in total (a Poisson process), like real chat traffic.
 
@@ -189,7 +200,7 @@ async def run_open_loop(
     time, so time spent queued behind a slow predecessor counts. `arrivals`, if given,
     receives every event's arrival and reply count (for `replies_out`).
     """
-    figures = Figures(f"service @ {rate:,.0f}/s offered", 0, 0.0)
+    figures = Figures(label or f"service @ {rate:,.0f}/s offered", 0, 0.0)
     rng = random.Random(7)
     scripts = [script_for(offset + n) for n in range(debtors)]
     senders = [n for n in range(debtors) for _ in scripts[n]]
@@ -218,6 +229,25 @@ async def run_open_loop(
         await asyncio.gather(*handled)
 
     return await measured(figures, len(senders), everyone, echo)
+
+
+async def run_capacity(
+    service: ReplyCounter,
+    debtors: int,
+    clock: ManualClock,
+    echo: Callable[[str], None] | None = None,
+) -> Figures:
+    """Capacity with chats interleaved: debtors `0..debtors` in an open loop offered more
+    than the service can do (`CAPACITY_OFFERED_RATE`); its rate is what the service did."""
+    return await run_open_loop(
+        service,
+        debtors,
+        0,
+        CAPACITY_OFFERED_RATE,
+        clock,
+        echo,
+        label=f"capacity @ {CAPACITY_OFFERED_RATE:,.0f}/s offered",
+    )
 
 
 async def drain_outbox(rig: BenchRig, echo: Callable[[str], None]) -> None:
@@ -364,16 +394,16 @@ async def bench(
 
 
 async def settle(db: Database, echo: Callable[[str], None]) -> None:
-    """PostgreSQL: vacuum and analyze every table before the open loop.
+    """PostgreSQL: vacuum and analyze every table before the latency run.
 
     The bench's tables grow from nothing, so autovacuum's first pass finds every one of them
     over its thresholds at once and works on all of them, for seconds of both cores; when
     that pass fell inside the open loop, p99 went from ~15 ms to ~290 ms (docs/performance.md,
     eleventh round). A production database's tables are large, and autovacuum's passes over
-    them small and spread out. Done after the closed loop, the pass has nothing left to do
-    during the open one. Not before the closed loop: statistics taken while the chats'
+    them small and spread out. Done after the capacity run, the pass has nothing left to do
+    during the latency run. Not before the capacity run: statistics taken while the chats'
     tables are still empty make the planner cache plans for empty tables, and that run then
-    ran at half its speed."""
+    ran at half its speed (and scanned whole tables once per event: nineteenth round)."""
     if db.dialect != "postgresql":
         return
     async with db.engine.connect() as connection:
@@ -398,12 +428,13 @@ async def _bench_processes(
     results: list[Figures] = []
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(processes, mp_context=context) as pool:
-        for label, first in (
-            (f"service (closed loop, {processes} processes)", 0),
+        for label, first, offered in (
             (
-                f"service @ {rate:,.0f}/s offered, {processes} processes",
-                debtors,
+                f"capacity @ {CAPACITY_OFFERED_RATE:,.0f}/s offered, {processes} processes",
+                0,
+                CAPACITY_OFFERED_RATE,
             ),
+            (f"service @ {rate:,.0f}/s offered, {processes} processes", debtors, rate),
         ):
             start_at = time.time() + 3.0  # every process set up and waiting by then
             slices = [
@@ -411,10 +442,9 @@ async def _bench_processes(
                     pool,
                     _bench_slice,
                     url,
-                    first == 0,
                     first + n * share,
                     share,
-                    rate / processes,
+                    offered / processes,
                     start_at,
                     deliver_during_runs,
                 )
@@ -455,22 +485,19 @@ async def _outbox_drained(rig: BenchRig) -> None:
 
 def _bench_slice(
     url: str,
-    closed_loop: bool,
     first: int,
     count: int,
     rate: float,
     start_at: float,
     deliver_during_runs: bool,
 ) -> tuple[int, float, list[float], float]:
-    """In a worker process: one share of a run; (events, seconds, latencies, cpu seconds)."""
+    """In a worker process: one share of a run, debtors `first..first + count` offered
+    `rate`; (events, seconds, latencies, cpu seconds)."""
 
     async def run() -> Figures:
         async with bench_rig(url, default_policy(), deliver_during_runs=deliver_during_runs) as rig:
             await asyncio.sleep(max(0.0, start_at - time.time()))
-            if closed_loop:
-                figures = await run_capacity(rig.counter, count, rig.clock, first=first)
-            else:
-                figures = await run_open_loop(rig.counter, count, first, rate, rig.clock)
+            figures = await run_open_loop(rig.counter, count, first, rate, rig.clock)
             rig.delivery.start()  # (already running when it delivers during the runs)
             await _outbox_drained(rig)  # any process's outbox may deliver any chat's replies
             return figures

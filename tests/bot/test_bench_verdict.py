@@ -9,15 +9,15 @@ def _figures(events: int, seconds: float, latency_ms: float) -> Figures:
     return Figures("run", events, seconds, [latency_ms] * events, cpu_seconds=seconds / 2)
 
 
-def test_a_fast_closed_loop_meets_the_capacity_target() -> None:
+def test_a_fast_capacity_run_meets_the_capacity_target() -> None:
     verdict = SERVICE_TARGET.verdict(_figures(2000, 1.0, 500.0))
 
     assert "MET" in verdict
     assert "2,000 events/s" in verdict
-    assert "p99" not in verdict  # a closed loop's latency is its queue, not the target
+    assert "p99" not in verdict  # a capacity run's latency is its queue, not the target
 
 
-def test_a_slow_closed_loop_misses_the_capacity_target() -> None:
+def test_a_slow_capacity_run_misses_the_capacity_target() -> None:
     assert "MISSED" in SERVICE_TARGET.verdict(_figures(900, 1.0, 1.0))
 
 
