@@ -4,7 +4,8 @@ Each simulated debtor opens the chat, verifies with their CPF, asks for installm
 6x, pays by PIX and confirms, with a couple of stray messages on the way.
 
 - `bot.bench.service`: the service path (`ConversationService.handle`, every event committed)
-  on SQLite or PostgreSQL, closed and open loop, and the baseline without storage;
+  on SQLite or PostgreSQL: capacity and latency, both open loops with chats interleaved as in
+  real traffic, and the baseline without storage;
 - `bot.bench.telegram`: the Telegram path end to end through python-telegram-bot, next to
   DESIGN.md's yardstick, an in-memory aiogram bot (`bot.bench.aiogram_reference`);
 - `bot.bench.conversations`: the simulated debtors; `bot.bench.loopback_chats`: debtors
