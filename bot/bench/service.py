@@ -158,6 +158,7 @@ async def converse(
 
 CAPACITY_OFFERED_RATE = 3000.0
 """Events/s the capacity run offers: three times the target, so that the run never keeps up."""
+CAPACITY_LABEL = f"capacity @ {CAPACITY_OFFERED_RATE:,.0f}/s offered"
 
 
 async def run_closed_loop(
@@ -246,7 +247,7 @@ async def run_capacity(
         CAPACITY_OFFERED_RATE,
         clock,
         echo,
-        label=f"capacity @ {CAPACITY_OFFERED_RATE:,.0f}/s offered",
+        label=CAPACITY_LABEL,
     )
 
 
@@ -429,11 +430,7 @@ async def _bench_processes(
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(processes, mp_context=context) as pool:
         for label, first, offered in (
-            (
-                f"capacity @ {CAPACITY_OFFERED_RATE:,.0f}/s offered, {processes} processes",
-                0,
-                CAPACITY_OFFERED_RATE,
-            ),
+            (f"{CAPACITY_LABEL}, {processes} processes", 0, CAPACITY_OFFERED_RATE),
             (f"service @ {rate:,.0f}/s offered, {processes} processes", debtors, rate),
         ):
             start_at = time.time() + 3.0  # every process set up and waiting by then

@@ -54,6 +54,8 @@ _ARRAYS = (
     "created_at",
     "proactive",
 )
+# The arrays passed as the rows hold them; `reply_arrays` spells the other two as text.
+_AS_THEY_ARE = tuple(name for name in _ARRAYS if name not in ("created_at", "proactive"))
 
 # The sequences behind `message.id` and `outbox.id` (PostgreSQL names a serial column's
 # sequence `<table>_<column>_seq`). Named here rather than looked up with
@@ -175,7 +177,7 @@ def reply_arrays(
         rows.insert(
             0, {**inbound_row, "delivery_error": None, "delivery": None, "proactive": False}
         )
-    arrays = {f"r_{name}": [row[name] for row in rows] for name in _ARRAYS}
+    arrays = {f"r_{name}": [row[name] for row in rows] for name in _AS_THEY_ARE}
     arrays["r_created_at"] = [row["created_at"].isoformat() for row in rows]  # TEXT[] too
     arrays["r_proactive"] = ["true" if row["proactive"] else "false" for row in rows]
     return {
