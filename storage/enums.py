@@ -48,6 +48,7 @@ class DeliveryStatus(enum.StrEnum):
 
 class OutboxStatus(enum.StrEnum):
     PENDING = "pending"
+    # Leased, in rows claimed before migration 0018; leased rows now stay `pending`.
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"

@@ -7,6 +7,12 @@ rows a worker claimed but did not try. Chats' heads are found with GROUP BY over
 index of unsent rows, so a claim costs the backlog of unsent rows, never the sent history. On
 PostgreSQL, `FOR UPDATE SKIP LOCKED` on each chat's head keeps concurrent claimers off each
 other's chats.
+
+A leased row stays `pending`: a claim writes only `claimed_until` and `attempts`, which no
+index holds (`status` is in the partial index's condition). PostgreSQL then writes the claim
+in place, a HOT update with no new index entries, when the row's page has room (the table
+keeps it: migration 0018); SQLite leaves the index alone. Only rows claimed before that
+change say `sending`.
 """
 
 from __future__ import annotations
@@ -144,8 +150,7 @@ def _claim_statement(dialect: str, *, by_channel: bool) -> Update:
     return (
         update(t)
         .where(chosen, still_unsent, _claimable(t))
-        .values(
-            status=OutboxStatus.SENDING.value,
+        .values(  # not `status`: see the module's docstring
             claimed_until=bindparam("c_until", type_=t.c.claimed_until.type),
             attempts=t.c.attempts + 1,
         )
@@ -227,10 +232,10 @@ FROM marked WHERE message.id = marked.message_id
     )
 )
 # Row `k_id` is still being sent under the lease (`k_until`) that `claim` gave it: whoever
-# claimed it since decides what happens to it.
+# claimed it since decides what happens to it. A row sent, retried, failed or released since
+# has no lease, and a claim after this lease ran out ends later than it.
 _STILL_LEASED = (
     t.c.id == bindparam("k_id"),
-    t.c.status == OutboxStatus.SENDING.value,
     t.c.claimed_until == bindparam("k_until", type_=t.c.claimed_until.type),
 )
 _RELEASE = Prepared(
@@ -371,9 +376,7 @@ class SqlOutbox(Repository):
         they are claimable again at once and that claim does not count as an attempt. A row
         whose lease ran out and was claimed again since is left to its new claimer."""
         if claimed:
-            await self.conn.run_many(
-                _RELEASE, [{"k_id": row.id, "k_until": row.claimed_until} for row in claimed]
-            )
+            await self.conn.run_many(_RELEASE, [_lease(row) for row in claimed])
 
     async def mark_sent(self, outbox_id: int, channel_message_id: str, now: datetime) -> None:
         """Delivered to the platform; the stored message learns its platform id."""
@@ -421,15 +424,14 @@ class SqlOutbox(Repository):
         """Try `claimed` (as `claim` returned it) again at `available_at`; later rows of the
         chat wait behind it. False, and nothing changed, if its lease ran out and another
         worker claimed it since: that worker's outcome stands."""
-        params = {"k_id": claimed.id, "k_until": claimed.claimed_until}
-        return bool(await self.conn.run(_RETRY, {**params, "k_error": error, "k_at": available_at}))
+        params = {**_lease(claimed), "k_error": error, "k_at": available_at}
+        return bool(await self.conn.run(_RETRY, params))
 
     async def mark_failed(self, claimed: OutboxRow, error: str) -> bool:
         """Give up on `claimed` for good (its message too); the chat's next row becomes
         claimable. False, and nothing changed, if its lease ran out and another worker
         claimed it since (and may well have delivered it)."""
-        params = {"k_id": claimed.id, "k_until": claimed.claimed_until, "k_error": error}
-        found = await self.conn.fetch(_FAIL, params)
+        found = await self.conn.fetch(_FAIL, {**_lease(claimed), "k_error": error})
         if not found:
             return False
         message_id = found[0]["message_id"]
@@ -457,3 +459,8 @@ class SqlOutbox(Repository):
             found = [await self.conn.fetch(_NEXT_DUE_CHANNEL, {"c_channel": c}) for c in channels]
         dues = [rows[0]["due"] for rows in found if rows and rows[0]["due"] is not None]
         return min(dues, default=None)
+
+
+def _lease(claimed: OutboxRow) -> dict[str, object]:
+    """`_STILL_LEASED`'s parameters for a row as `claim` returned it."""
+    return {"k_id": claimed.id, "k_until": claimed.claimed_until}

@@ -180,3 +180,23 @@ async def test_migration_0017_flags_the_proactive_rows_queued_before_it(db: Data
         assert "proactive" not in list(columns.keys())
     await upgrade(db.url)
     assert await schema_differences(db.url) == []
+
+
+async def test_migration_0018_leaves_room_in_the_outbox_pages_on_postgres(
+    postgres_db: Database,
+) -> None:
+    """Half of each new outbox page stays free for its rows' claims (HOT updates); down
+    again, the table fills its pages as before."""
+    options = text("SELECT reloptions FROM pg_class WHERE relname = 'outbox'")
+
+    async def outbox_options() -> list[str] | None:
+        async with postgres_db.transaction(write=False) as tx:
+            found: list[str] | None = (await tx.connection.execute(options)).scalar_one()
+            return found
+
+    assert await outbox_options() == ["fillfactor=50"]
+    await downgrade(postgres_db.url, "0017_outbox_proactive")
+    assert await outbox_options() is None
+    await upgrade(postgres_db.url)
+    assert await outbox_options() == ["fillfactor=50"]
+    assert await schema_differences(postgres_db.url) == []

@@ -6,6 +6,7 @@ import asyncio
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import text
 
 from storage.database import Database
 from storage.rows import NewOutbox
@@ -36,7 +37,9 @@ async def test_only_the_oldest_unsent_row_of_each_chat_is_claimed(db: Database) 
     async with db.transaction() as tx:
         claimed = await tx.outbox.claim(10, 30, NOW)
     assert [r.idempotency_key for r in claimed] == ["1a", "2a"]
-    assert all(r.status == "sending" and r.attempts == 1 for r in claimed)
+    # Leased, not marked: a claim leaves `status` alone (see `storage.repositories.outbox`).
+    assert all(r.status == "pending" and r.attempts == 1 for r in claimed)
+    assert all(r.claimed_until == NOW + timedelta(seconds=30) for r in claimed)
     async with db.transaction() as tx:
         assert await tx.outbox.claim(10, 30, NOW) == []  # both heads are leased
         await tx.outbox.mark_sent(ids[0], "m-1a", NOW)
@@ -58,7 +61,7 @@ async def test_a_claimed_row_carries_every_stored_value_in_its_field(db: Databas
         "1001",
     )
     assert (claimed.payload, claimed.idempotency_key) == ('{"text": "a"}', "a")
-    assert (claimed.status, claimed.attempts, claimed.last_error) == ("sending", 1, None)
+    assert (claimed.status, claimed.attempts, claimed.last_error) == ("pending", 1, None)
     assert (claimed.available_at, claimed.created_at) == (NOW, NOW)
     assert claimed.claimed_until == NOW + timedelta(seconds=30)
     assert (claimed.channel_message_id, claimed.sent_at, claimed.message_id) == (None, None, None)
@@ -134,6 +137,57 @@ async def test_an_expired_lease_is_claimed_again(db: Database) -> None:
         assert await tx.outbox.claim(10, 30, NOW + timedelta(seconds=29)) == []
         again = await tx.outbox.claim(10, 30, NOW + timedelta(seconds=31))
     assert [r.attempts for r in again] == [2]
+
+
+async def test_a_row_claimed_before_leases_stayed_pending_is_claimed_and_sent(
+    db: Database,
+) -> None:
+    """Rows that an older version marked `sending` wait for their lease, then go out."""
+    conv = await new_conversation(db)
+    async with db.transaction() as tx:
+        (row_id,) = await tx.outbox.enqueue([row(conv.id, "a")], now=NOW)
+        await tx.connection.execute(
+            text("UPDATE outbox SET status = 'sending', attempts = 1, claimed_until = :until"),
+            {"until": NOW + timedelta(seconds=30)},
+        )
+    async with db.transaction() as tx:
+        assert await tx.outbox.claim(10, 30, NOW + timedelta(seconds=29)) == []
+        (again,) = await tx.outbox.claim(10, 30, NOW + timedelta(seconds=31))
+        assert await tx.outbox.mark_retry(again, "HTTP 502", NOW + timedelta(seconds=40))
+        (retried,) = await tx.outbox.claim(10, 30, NOW + timedelta(seconds=40))
+        await tx.outbox.mark_sent_many([(retried, "m-1")], NOW + timedelta(seconds=41))
+        current = await tx.outbox.get(row_id)
+    assert (again.id, again.attempts, retried.attempts) == (row_id, 2, 3)
+    assert current is not None
+    assert (current.status, current.channel_message_id, current.claimed_until) == (
+        "sent",
+        "m-1",
+        None,
+    )
+
+
+_OUTBOX_UPDATES = text(
+    "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables WHERE relname = 'outbox'"
+)
+
+
+async def test_postgres_writes_claims_in_place(postgres_db: Database) -> None:
+    """A claim sets no indexed column, and the outbox's pages keep room for it, so PostgreSQL
+    writes it as a HOT update: no index entry is added for it. (A claim that set `status`,
+    or pages filled to the brim by their inserts, made none.)"""
+    conv = await new_conversation(postgres_db)
+    text_of_a_reply = "Seu acordo: 6 parcelas de R$ 150,00. " * 6
+    queued = [
+        NewOutbox(conv.id, "telegram", "1001", f'{{"text": "{text_of_a_reply}"}}', f"k{n}")
+        for n in range(200)
+    ]
+    async with postgres_db.transaction() as tx:
+        await tx.outbox.enqueue(queued, now=NOW)
+    async with postgres_db.transaction() as tx:
+        claimed = await tx.outbox.claim(200, 30, NOW, per_chat=200)
+        updated, in_place = (await tx.connection.execute(_OUTBOX_UPDATES)).one()
+    assert (len(claimed), updated) == (200, 200)
+    assert in_place >= 0.9 * updated
 
 
 async def test_concurrent_workers_send_every_row_once_in_chat_order(db: Database) -> None:

@@ -56,7 +56,7 @@ async def test_a_claim_takes_each_chats_oldest_rows_in_order_up_to_the_run_lengt
         first = await tx.outbox.claim(10, 30, NOW, channel="telegram", per_chat=3)
         assert await tx.outbox.claim(10, 30, NOW, channel="telegram", per_chat=3) == []
     assert keys(first) == ["1a", "2a", "1b", "2b", "1c"]
-    assert all(r.status == "sending" and r.attempts == 1 for r in first)
+    assert all(r.status == "pending" and r.attempts == 1 for r in first)
     async with db.transaction() as tx:
         await tx.outbox.mark_sent_many([(r, f"m-{r.id}") for r in first], NOW)
         assert keys(await tx.outbox.claim(10, 30, NOW, channel="telegram", per_chat=3)) == ["1d"]
@@ -128,7 +128,7 @@ async def test_a_release_after_the_lease_ran_out_leaves_the_new_claim_alone(
         await tx.outbox.release(stale)
         current = await tx.outbox.get(fresh[0].id)
     assert current is not None
-    assert (current.status, current.attempts) == ("sending", 2)
+    assert (current.status, current.attempts) == ("pending", 2)
     assert current.claimed_until == later + timedelta(seconds=30)
 
 

@@ -532,9 +532,15 @@ async def all_sent(wa: WhatsApp) -> bool:
 
 
 async def retry_scheduled(wa: WhatsApp, failures: int) -> bool:
-    """The API refused `failures` calls and the outbox has put the row back for later."""
+    """The API refused `failures` calls and the outbox has put the row back for later (no
+    longer leased: a leased row is `pending` too)."""
     rows = await wa.query(select(tables.outbox).order_by(tables.outbox.c.id))
-    return len(wa.graph.calls) >= failures and rows[0]["status"] == "pending"
+    head = rows[0]
+    return (
+        len(wa.graph.calls) >= failures
+        and head["status"] == "pending"
+        and head["claimed_until"] is None
+    )
 
 
 async def outbound_wamid(wa: WhatsApp) -> str:
