@@ -5,7 +5,7 @@ now changes only columns no index holds (`claimed_until`, `attempts`; a leased r
 `pending`), so PostgreSQL can write it in place, a HOT update with no new index entries, but
 only when the row's page has room for the new version. Pages filled to 100 % by inserts
 had none: no claim was HOT. Filled to half, nearly every claim is (4,373 of 4,500 in a
-probe), and the WAL written per delivered reply fell from ~1,770 to ~1,100 bytes.
+probe), and the WAL written per delivered reply fell from ~1,760 to ~1,140–1,260 bytes.
 
 Only pages filled from now on leave the room; existing rows are not rewritten. SQLite has no
 fill factor: its claims skip the index of unsent rows because `status` no longer changes.
