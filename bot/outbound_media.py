@@ -6,6 +6,9 @@ PNG just before handing the message to the channel. The drawing runs in a one-pr
 pool: a thread would still hold the GIL and slow the event loop, a process uses the other
 core. The pool starts on the first QR and `shutdown()` (called when the app stops) ends it;
 if it cannot run (no fork/spawn, broken or shut down), a worker thread draws instead.
+
+That process's CPU is not in this one's `time.process_time()`: `drawing_seconds_elsewhere()`
+adds it up, so `quita bench` can show what an event's QR codes cost the other core.
 """
 
 from __future__ import annotations
@@ -15,13 +18,14 @@ import dataclasses
 import logging
 import multiprocessing
 import threading
+import time
 from collections import OrderedDict
 from concurrent.futures import BrokenExecutor, ProcessPoolExecutor
 
 from bot.channels.base import OutboundMessage
 from bot.payments.qr import qr_png
 
-__all__ = ["materialize", "qr_image", "qr_image_async", "shutdown"]
+__all__ = ["drawing_seconds_elsewhere", "materialize", "qr_image", "qr_image_async", "shutdown"]
 
 log = logging.getLogger(__name__)
 
@@ -91,8 +95,39 @@ class _DrawingPool:
         pool.shutdown(wait=False)
 
 
+class _CpuTally:
+    """Seconds of CPU added up from the drawing process's answers (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._seconds = 0.0
+        self._lock = threading.Lock()
+
+    def add(self, seconds: float) -> None:
+        with self._lock:
+            self._seconds += seconds
+
+    @property
+    def seconds(self) -> float:
+        with self._lock:
+            return self._seconds
+
+
 _cache = _PngCache(_CACHE_SIZE)
 _drawing = _DrawingPool()
+_drawn_elsewhere = _CpuTally()
+
+
+def drawing_seconds_elsewhere() -> float:
+    """CPU seconds the drawing process has spent on this process's QR codes so far (its own
+    time, which this process's `time.process_time()` does not count)."""
+    return _drawn_elsewhere.seconds
+
+
+def _draw_timed(payload: str) -> tuple[bytes, float]:
+    """In the drawing process: `qr_png`, and the CPU seconds it took there."""
+    began = time.thread_time()
+    png = qr_png(payload)
+    return png, time.thread_time() - began
 
 
 def qr_image(payload: str) -> bytes:
@@ -112,7 +147,10 @@ async def qr_image_async(payload: str) -> bytes:
     pool = _drawing.get()
     if pool is not None:
         try:
-            png = await asyncio.get_running_loop().run_in_executor(pool, qr_png, payload)
+            png, seconds = await asyncio.get_running_loop().run_in_executor(
+                pool, _draw_timed, payload
+            )
+            _drawn_elsewhere.add(seconds)
         except RuntimeError:
             pass  # shut down meanwhile (the app is stopping): the send still completes
         except (BrokenExecutor, OSError) as error:

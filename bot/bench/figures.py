@@ -10,6 +10,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from bot import outbound_media
 from bot.heap import settle_after_startup
 
 
@@ -20,12 +21,19 @@ class Figures:
     seconds: float
     latencies_ms: list[float] = field(default_factory=list)
     cpu_seconds: float = 0.0  # process CPU (all threads): robust when the machine is shared
+    # CPU the QR drawing process spent on the codes it handed back during the run (another
+    # process, so not in `cpu_seconds`): what delivery costs the other core.
+    drawing_cpu_seconds: float = 0.0
     # Each collection's pause: the loop stops, and every event due meanwhile waits for it.
     collector_pauses_ms: list[float] = field(default_factory=list)
 
     @property
     def cpu_ms_per_event(self) -> float:
         return 1000 * self.cpu_seconds / self.events if self.events else 0.0
+
+    @property
+    def drawing_ms_per_event(self) -> float:
+        return 1000 * self.drawing_cpu_seconds / self.events if self.events else 0.0
 
     @property
     def rate(self) -> float:
@@ -39,11 +47,16 @@ class Figures:
 
     def line(self) -> str:
         pauses = self.collector_pauses_ms
+        drawing = (
+            f" (+{self.drawing_ms_per_event:.2f} drawing QR codes)"
+            if self.drawing_cpu_seconds
+            else ""
+        )
         return (
             f"{self.label:<28} {self.events:>7} events  {self.rate:>9,.0f} events/s  "
             f"p50 {self.percentile(50):6.2f} ms  p95 {self.percentile(95):6.2f} ms  "
             f"p99 {self.percentile(99):6.2f} ms  cpu {self.cpu_ms_per_event:5.2f} ms/event"
-            f"  gc {len(pauses)}× ≤ {max(pauses, default=0):.0f} ms"
+            f"{drawing}  gc {len(pauses)}× ≤ {max(pauses, default=0):.0f} ms"
         )
 
 
@@ -144,6 +157,7 @@ async def measured(
     settle_after_startup()
     reporter = asyncio.create_task(report_progress(figures, total, echo)) if echo else None
     began, cpu_began = time.perf_counter(), time.process_time()
+    drawing_began = outbound_media.drawing_seconds_elsewhere()
     timer = _CollectorTimer(figures.collector_pauses_ms)
     gc.callbacks.append(timer)
     try:
@@ -152,6 +166,7 @@ async def measured(
         gc.callbacks.remove(timer)
         figures.seconds = time.perf_counter() - began
         figures.cpu_seconds = time.process_time() - cpu_began
+        figures.drawing_cpu_seconds = outbound_media.drawing_seconds_elsewhere() - drawing_began
         if reporter is not None:
             reporter.cancel()
             with contextlib.suppress(asyncio.CancelledError):

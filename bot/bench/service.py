@@ -113,6 +113,7 @@ def replies_out(run: Figures, arrivals: Sequence[Arrival], sender: RecordingSend
         run.events,
         run.seconds,
         cpu_seconds=run.cpu_seconds,
+        drawing_cpu_seconds=run.drawing_cpu_seconds,
         collector_pauses_ms=run.collector_pauses_ms,  # the same run's
     )
     by_debtor: dict[int, list[Arrival]] = defaultdict(list)
@@ -449,11 +450,12 @@ async def _bench_processes(
             ]
             parts = await asyncio.gather(*slices)
             figures = Figures(label, 0, 0.0)
-            for events, seconds, latencies, cpu in parts:
+            for events, seconds, latencies, cpu, drawing in parts:
                 figures.events += events
                 figures.seconds = max(figures.seconds, seconds)
                 figures.latencies_ms.extend(latencies)
                 figures.cpu_seconds += cpu
+                figures.drawing_cpu_seconds += drawing
             echo(f"{label}: every process's outbox delivered its replies")
             results.append(figures)
             if first == 0:
@@ -487,9 +489,9 @@ def _bench_slice(
     rate: float,
     start_at: float,
     deliver_during_runs: bool,
-) -> tuple[int, float, list[float], float]:
+) -> tuple[int, float, list[float], float, float]:
     """In a worker process: one share of a run, debtors `first..first + count` offered
-    `rate`; (events, seconds, latencies, cpu seconds)."""
+    `rate`; (events, seconds, latencies, cpu seconds, QR drawing's cpu seconds)."""
 
     async def run() -> Figures:
         async with bench_rig(url, default_policy(), deliver_during_runs=deliver_during_runs) as rig:
@@ -500,4 +502,10 @@ def _bench_slice(
             return figures
 
     figures = asyncio.run(run())
-    return figures.events, figures.seconds, figures.latencies_ms, figures.cpu_seconds
+    return (
+        figures.events,
+        figures.seconds,
+        figures.latencies_ms,
+        figures.cpu_seconds,
+        figures.drawing_cpu_seconds,
+    )

@@ -53,3 +53,16 @@ async def test_drawing_works_again_after_the_app_stopped_the_pool(drawing: None)
 
     assert _scan(await outbound_media.qr_image_async(second)) == [second]
     assert outbound_media.qr_image(second) == await outbound_media.qr_image_async(second)
+
+
+async def test_the_drawing_process_reports_the_cpu_each_new_qr_took_there(drawing: None) -> None:
+    """Its CPU is not in this process's: the bench adds it up to show what QR codes cost."""
+    payload = _payload(4)
+    before = outbound_media.drawing_seconds_elsewhere()
+
+    await outbound_media.qr_image_async(payload)
+    drawn = outbound_media.drawing_seconds_elsewhere()
+    await outbound_media.qr_image_async(payload)  # from the cache: nothing drawn
+
+    assert drawn > before
+    assert outbound_media.drawing_seconds_elsewhere() == drawn

@@ -45,6 +45,8 @@ async def test_the_bench_runs_every_conversation_and_waits_for_every_reply(
         assert out.collector_pauses_ms is at_rate.collector_pauses_ms  # the same run's
     else:
         assert replies_out == []
+        # Nothing is delivered during the runs, so no QR code is drawn during them either.
+        assert capacity.drawing_cpu_seconds == at_rate.drawing_cpu_seconds == 0
     # Each storage run is followed by the outbox draining everything it committed: the
     # second total includes the first, and the open loop's debtors got their replies too.
     delivered = [int(m.group(1).replace(",", "")) for m in map(_DELIVERED.match, lines) if m]
