@@ -49,7 +49,7 @@ class Figures:
         pauses = self.collector_pauses_ms
         drawing = (
             f" (+{self.drawing_ms_per_event:.2f} drawing QR codes)"
-            if self.drawing_cpu_seconds
+            if round(self.drawing_ms_per_event, 2)
             else ""
         )
         return (
