@@ -27,6 +27,19 @@ class Figures:
     # Each collection's pause: the loop stops, and every event due meanwhile waits for it.
     collector_pauses_ms: list[float] = field(default_factory=list)
 
+    def of_the_same_run(self, label: str, latencies_ms: list[float]) -> Figures:
+        """Another view of this run (its events, time, CPU and collector pauses) with other
+        latencies, e.g. from arrival to the last reply out."""
+        return Figures(
+            label,
+            self.events,
+            self.seconds,
+            latencies_ms,
+            cpu_seconds=self.cpu_seconds,
+            drawing_cpu_seconds=self.drawing_cpu_seconds,
+            collector_pauses_ms=self.collector_pauses_ms,  # the same list: the same pauses
+        )
+
     @property
     def cpu_ms_per_event(self) -> float:
         return 1000 * self.cpu_seconds / self.events if self.events else 0.0

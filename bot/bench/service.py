@@ -108,14 +108,7 @@ def replies_out(run: Figures, arrivals: Sequence[Arrival], sender: RecordingSend
     """From each event's arrival to its last reply handed to the channel: what a debtor waits
     for, service and delivery together. Each chat's replies leave in the order its events
     were handled, so the chat's n-th sent reply belongs to the event that queued it."""
-    figures = Figures(
-        "  its replies out",
-        run.events,
-        run.seconds,
-        cpu_seconds=run.cpu_seconds,
-        drawing_cpu_seconds=run.drawing_cpu_seconds,
-        collector_pauses_ms=run.collector_pauses_ms,  # the same run's
-    )
+    figures = run.of_the_same_run("  its replies out", [])
     by_debtor: dict[int, list[Arrival]] = defaultdict(list)
     for arrival in arrivals:
         by_debtor[arrival.debtor].append(arrival)

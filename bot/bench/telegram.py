@@ -160,12 +160,5 @@ async def bench_telegram(
                     await channel.stop()
             finally:
                 await db.dispose()
-    first = Figures(
-        "  its first reply",
-        whole.events,
-        whole.seconds,
-        cpu_seconds=whole.cpu_seconds,
-        drawing_cpu_seconds=whole.drawing_cpu_seconds,
-    )
-    first.latencies_ms = board.first_reply_ms
+    first = whole.of_the_same_run("  its first reply", board.first_reply_ms)
     return TelegramFigures(five_steps, reference, whole, first)
