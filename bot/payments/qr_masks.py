@@ -38,7 +38,8 @@ _UNSET = 2  # segno's value for a module nothing has been placed in yet
 
 @dataclass(frozen=True, slots=True)
 class _Layout:
-    """What depends only on the symbol's width; computed once per version."""
+    """What depends only on the symbol's width; computed once per version: where the bit
+    stream goes, and what the mask scoring needs."""
 
     width: int
     keep: int  # 0x00 on the format/version modules (blank while masks are scored), else 0xFF
@@ -50,6 +51,11 @@ class _Layout:
     ones: int  # 0x01 on every module
     ones_with_separators: int  # 0x01 on every byte
     comparable: int  # 0x01 on every byte that has a byte before it
+    template: bytes  # row by row: function patterns, timing, reserved regions; data blank
+    # Picks each module of the symbol from `template + bit stream`: a data module's bit in
+    # the order segno places them (7.7.3's zigzag), any other module from the template.
+    gather: Callable[[bytes], tuple[int, ...]]
+    mask_0: int  # 0x01 on the data modules mask 0 flips, as one integer of the whole symbol
 
 
 def qr_modules(payload: str, error: str) -> tuple[bytes, ...]:
@@ -83,7 +89,7 @@ def _masked_with_0(payload: str, error: str) -> _Symbol:
     """`segno.make(payload, error=error, micro=False, boost_error=False, mask=0)`, module for
     module: segno encodes the payload into its final bit stream (data and error correction
     codewords, `segno.encoder._encode`'s steps for one QR symbol), and the bits are placed
-    and masked here with one precomputed permutation and one XOR per symbol size. segno's
+    and masked here with one permutation and one XOR from the symbol size's `_Layout`. segno's
     own placement and masking visit every module in Python: 29 % of a PIX code's
     instructions, PNG included (33.5 → 23.8 million under callgrind)."""
     level = encoder.normalize_errorlevel(error)
@@ -98,12 +104,10 @@ def _masked_with_0(payload: str, error: str) -> _Symbol:
     encoder.write_padding_bits(bits, version, len(bits))
     encoder.write_pad_codewords(bits, version, capacity, len(bits))
     message = encoder.make_final_message(version, level, bits).getbits()
-    placement = _placement(encoder.calc_matrix_size(version))
-    width = placement.width
-    placed = placement.gather(placement.template + message)
-    masked = (int.from_bytes(bytes(placed), "big") ^ placement.mask_0).to_bytes(
-        width * width, "big"
-    )
+    layout = _layout(encoder.calc_matrix_size(version))
+    width = layout.width
+    placed = layout.gather(layout.template + message)
+    masked = (int.from_bytes(bytes(placed), "big") ^ layout.mask_0).to_bytes(width * width, "big")
     matrix = tuple(
         bytearray(masked[start : start + width]) for start in range(0, width * width, width)
     )
@@ -112,26 +116,11 @@ def _masked_with_0(payload: str, error: str) -> _Symbol:
     return _Symbol(matrix, version, level)
 
 
-@dataclass(frozen=True, slots=True)
-class _Placement:
-    """Where a symbol of one width takes its modules from (computed once per version)."""
-
-    width: int
-    template: bytes  # row by row: function patterns, timing, reserved regions; data blank
-    # Picks each module of the symbol from `template + bit stream`: a data module's bit in
-    # the order segno places them (7.7.3's zigzag), any other module from the template.
-    gather: Callable[[bytes], tuple[int, ...]]
-    mask_0: int  # 0x01 on the data modules mask 0 flips, as one integer of the whole symbol
-
-
-@functools.lru_cache(maxsize=40)
-def _placement(width: int) -> _Placement:
-    matrix = encoder.make_matrix(width, width)
-    encoder.add_finder_patterns(matrix, width, width)
-    encoder.add_alignment_patterns(matrix, width, width)
-    template = b"".join(bytes(row) for row in matrix)
-    # segno's `add_codewords` for a QR (not Micro QR) symbol: two-module columns from the
-    # right, alternately upwards and downwards, skipping the vertical timing column.
+def _placement_order(matrix: list[bytearray], width: int) -> list[int]:
+    """For each module, row by row, where `_Layout.gather` takes it from: itself in the
+    template, or (a data module) its bit's place in the stream after the template. segno's
+    `add_codewords` for a QR (not Micro QR) symbol: two-module columns from the right,
+    alternately upwards and downwards, skipping the vertical timing column."""
     source = list(range(width * width))
     placed = 0
     for pair_right in range(width - 1, 0, -2):
@@ -145,20 +134,7 @@ def _placement(width: int) -> _Placement:
                 if matrix[i][j] == _UNSET:
                     source[i * width + j] = width * width + placed
                     placed += 1
-    function_patterns = [bytearray(row) for row in matrix]
-    function_patterns[-8][8] = 1  # the dark module: `find_and_apply_best_mask` leaves it be
-    masks = encoder.get_data_mask_functions(False)
-    mask_0 = bytes(
-        int(function_patterns[i][j] > 1 and bool(masks[0](i, j)))
-        for i in range(width)
-        for j in range(width)
-    )
-    return _Placement(
-        width=width,
-        template=template,
-        gather=operator.itemgetter(*source),
-        mask_0=int.from_bytes(mask_0, "big"),
-    )
+    return source
 
 
 def _joined(rows: Iterable[bytes | bytearray | tuple[int, ...]], separator: int) -> int:
@@ -238,6 +214,10 @@ def _layout(width: int) -> _Layout:
     function_patterns = encoder.make_matrix(width, width)
     encoder.add_finder_patterns(function_patterns, width, width)
     encoder.add_alignment_patterns(function_patterns, width, width)
+    # What segno places the bit stream into (before `find_and_apply_best_mask` marks the
+    # dark module as not to be masked).
+    template = b"".join(bytes(row) for row in function_patterns)
+    source = _placement_order(function_patterns, width)
     function_patterns[-8][8] = 1  # the dark module
     reserved = encoder.make_matrix(width, width, reserve_regions=True, add_timing=False)
     timing = encoder.make_matrix(width, width, reserve_regions=False, add_timing=True)
@@ -259,6 +239,7 @@ def _layout(width: int) -> _Layout:
         return grid(lambda i, j: int(is_data(i, j) and masks[0](i, j) != masks[mask](i, j)))
 
     flips = [flip(mask) for mask in range(_MASKS)]
+    mask_0 = grid(lambda i, j: int(is_data(i, j) and bool(masks[0](i, j))))
     corners = grid(lambda i, j: int(i > 0 and j > 0))
     modules = grid(lambda i, j: 1)
     every_byte = _joined(modules, 1)
@@ -273,6 +254,9 @@ def _layout(width: int) -> _Layout:
         ones=_joined(modules, 0),
         ones_with_separators=every_byte,
         comparable=every_byte & ~first_byte,
+        template=template,
+        gather=operator.itemgetter(*source),
+        mask_0=int.from_bytes(b"".join(bytes(row) for row in mask_0), "big"),
     )
 
 
