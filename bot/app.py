@@ -122,7 +122,13 @@ def build(
 
     quita = Quita(settings, db, policy, clock, service, outbox, hub, app)
     quita.background.append(outbox.run)
+    quita.background.append(_start_drawing)
     return quita
+
+
+async def _start_drawing(_: asyncio.Event) -> None:
+    """The QR drawing process starts with the server, not at the first agreement."""
+    await outbound_media.start()
 
 
 async def serve(quita: Quita, stop: asyncio.Event, *, ready: asyncio.Event | None = None) -> None:

@@ -1,11 +1,13 @@
 """Images drawn at delivery time, not inside the conversation's transaction.
 
-A PIX QR code takes ~3.5 ms of CPU to draw (`bot.payments.qr`); doing it while holding the
+A PIX QR code takes ~1.5 ms of CPU to draw (`bot.payments.qr`); doing it while holding the
 chat's lock would cap throughput, so committed rows carry the payload and the outbox draws the
 PNG just before handing the message to the channel. The drawing runs in a one-process
 pool: a thread would still hold the GIL and slow the event loop, a process uses the other
-core. The pool starts on the first QR and `shutdown()` (called when the app stops) ends it;
-if it cannot run (no fork/spawn, broken or shut down), a worker thread draws instead.
+core. The app starts the pool with the server (`start()`) and stops it on shutdown; the
+process runs at the lowest CPU priority, so it draws in the time PostgreSQL's server leaves,
+and ends by itself if the app is killed. If processes cannot run here (no fork/spawn, broken
+or shut down), a worker thread draws instead.
 
 That process's CPU is not in this one's `time.process_time()`: `drawing_seconds_elsewhere()`
 adds it up, so `quita bench` can show what an event's QR codes cost the other core.
@@ -17,20 +19,35 @@ import asyncio
 import dataclasses
 import logging
 import multiprocessing
+import os
+import select
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import BrokenExecutor, ProcessPoolExecutor
+from typing import TypeVar, TypeVarTuple
 
 from bot.channels.base import OutboundMessage
 from bot.payments.qr import qr_png
 
-__all__ = ["drawing_seconds_elsewhere", "materialize", "qr_image", "qr_image_async", "shutdown"]
+__all__ = [
+    "drawing_seconds_elsewhere",
+    "materialize",
+    "qr_image",
+    "qr_image_async",
+    "shutdown",
+    "start",
+]
 
 log = logging.getLogger(__name__)
 
+_R = TypeVar("_R")
+_Args = TypeVarTuple("_Args")
+
 _CACHE_SIZE = 512  # a debtor's installments repeat the same few payloads
 _POOL_WORKERS = 1  # the other core; the event loop keeps this one
+DRAWING_NICENESS = 19  # the lowest priority: codes are drawn in the core's spare time
 
 
 class _PngCache:
@@ -56,6 +73,40 @@ class _PngCache:
                 self._items.popitem(last=False)
 
 
+def _prepare_drawing_process(app_pid: int) -> None:
+    """In the drawing process, first: the lowest CPU priority, and an end with the app.
+
+    The process shares a core with PostgreSQL's server (or another Quita process); at equal
+    priority each ~1.5 ms code held up the statements events wait for. Codes wait for spare
+    time instead (a send that waits past its lease is not sent: `bot.outbox`)."""
+    os.nice(DRAWING_NICENESS - os.nice(0))
+    threading.Thread(target=_exit_with, args=(app_pid,), name="exit-with-app", daemon=True).start()
+
+
+def _exit_with(app_pid: int) -> None:
+    """Exit when the app's process ends. A killed app (SIGKILL, OOM) never shuts the pool
+    down, and its worker would wait for work forever, keeping its forkserver alive and the
+    app's stdout and stderr open (a supervisor reading them would never see them close)."""
+    try:
+        ended = os.pidfd_open(app_pid)
+    except ProcessLookupError:
+        os._exit(0)
+    except OSError:  # no pidfd here (kernel < 5.3): ask every second instead
+        while _alive(app_pid):
+            time.sleep(1)
+        os._exit(0)
+    select.select([ended], [], [])  # readable once the process has ended
+    os._exit(0)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 class _DrawingPool:
     """The one-process pool, started on first use and restartable after `shutdown`."""
 
@@ -74,7 +125,12 @@ class _DrawingPool:
                     # forkserver: children start from a clean server, never from a copy of
                     # this process's threads and open sockets.
                     context = multiprocessing.get_context("forkserver")
-                    self._pool = ProcessPoolExecutor(max_workers=_POOL_WORKERS, mp_context=context)
+                    self._pool = ProcessPoolExecutor(
+                        max_workers=_POOL_WORKERS,
+                        mp_context=context,
+                        initializer=_prepare_drawing_process,
+                        initargs=(os.getpid(),),
+                    )
                 except (OSError, ValueError, NotImplementedError) as error:
                     log.warning("QR process pool unavailable (%s); drawing in a thread", error)
                     return None
@@ -144,22 +200,42 @@ async def qr_image_async(payload: str) -> bytes:
     png = _cache.get(payload)
     if png is not None:
         return png
-    pool = _drawing.get()
-    if pool is not None:
-        try:
-            png, seconds = await asyncio.get_running_loop().run_in_executor(
-                pool, _draw_timed, payload
-            )
-            _drawn_elsewhere.add(seconds)
-        except RuntimeError:
-            pass  # shut down meanwhile (the app is stopping): the send still completes
-        except (BrokenExecutor, OSError) as error:
-            log.warning("QR process pool failed (%s); drawing in threads", type(error).__name__)
-            _drawing.mark_broken(pool)
-    if png is None:
+    drawn = await _in_drawing_process(_draw_timed, payload)
+    if drawn is not None:
+        png, seconds = drawn
+        _drawn_elsewhere.add(seconds)
+    else:
         png = await asyncio.to_thread(qr_png, payload)
     _cache.put(payload, png)
     return png
+
+
+async def start() -> None:
+    """Start the drawing process now, and wait until it can draw. The app and the bench
+    call this on start: the process imports the app's modules first (~1 s of the other
+    core's CPU), which the first agreement's debtor would otherwise wait for."""
+    await _in_drawing_process(_ready)
+
+
+def _ready() -> bool:
+    """In the drawing process: nothing to do, it is up (unpickling this imported its code)."""
+    return True
+
+
+async def _in_drawing_process(function: Callable[[*_Args], _R], *arguments: *_Args) -> _R | None:
+    """`function(*arguments)` in the drawing process; None when there is none (processes
+    unavailable, broken, or shut down meanwhile as the app stops)."""
+    pool = _drawing.get()
+    if pool is None:
+        return None
+    try:
+        return await asyncio.get_running_loop().run_in_executor(pool, function, *arguments)
+    except RuntimeError:
+        return None  # shut down meanwhile (the app is stopping): the caller goes on without it
+    except (BrokenExecutor, OSError) as error:
+        log.warning("QR process pool failed (%s); drawing in threads", type(error).__name__)
+        _drawing.mark_broken(pool)
+        return None
 
 
 async def shutdown() -> None:

@@ -333,6 +333,7 @@ async def bench_rig(
     service.on_commit(outbox.wake)
     delivery = Delivery(outbox, during_runs=deliver_during_runs)
     try:
+        await outbound_media.start()  # up before the runs, as `quita run` starts it
         yield BenchRig(db, clock, ReplyCounter(service), sender, delivery)
     finally:
         await delivery.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import AsyncIterator
 from decimal import Decimal
 
@@ -13,6 +14,9 @@ from pyzbar.pyzbar import decode
 from bot import outbound_media
 from bot.channels.base import OutboundMessage
 from bot.payments.pix import PixCharge, build_brcode, txid_for
+from tests.support.harness import running_quita
+from tests.support.processes import niceness, qr_drawing_processes
+from tests.waiting import eventually
 
 
 def _scan(png: bytes) -> list[str]:
@@ -66,3 +70,37 @@ async def test_the_drawing_process_reports_the_cpu_each_new_qr_took_there(drawin
 
     assert drawn > before
     assert outbound_media.drawing_seconds_elsewhere() == drawn
+
+
+async def test_start_has_the_drawing_process_up_before_the_first_code(drawing: None) -> None:
+    """Its start-up (imports, ~1 s of CPU) is not what the first agreement's debtor waits for."""
+    before = outbound_media.drawing_seconds_elsewhere()
+
+    await outbound_media.start()
+    up = qr_drawing_processes()
+    await outbound_media.qr_image_async(_payload(6))
+
+    assert len(up) == 1
+    assert outbound_media.drawing_seconds_elsewhere() > before  # drawn there, not in a thread
+    assert qr_drawing_processes() == up  # by the process start() had ready
+
+
+async def test_codes_are_drawn_at_the_lowest_cpu_priority(drawing: None) -> None:
+    """The drawing process shares a core with PostgreSQL's server: it must not hold up the
+    statements events wait for. This process keeps its own priority."""
+    await outbound_media.qr_image_async(_payload(5))
+
+    drawing_processes = qr_drawing_processes()
+    assert drawing_processes
+    assert {niceness(pid) for pid in drawing_processes} == {outbound_media.DRAWING_NICENESS}
+    assert outbound_media.DRAWING_NICENESS == 19
+    assert niceness(os.getpid()) == 0
+
+
+async def test_the_server_starts_the_drawing_process_before_any_agreement(sqlite_url: str) -> None:
+    async def up() -> bool:
+        return bool(qr_drawing_processes())
+
+    async with running_quita(sqlite_url, seed=False):
+        await eventually(up)
+    assert not qr_drawing_processes()  # and stops it with the rest

@@ -9,7 +9,14 @@ import aiohttp
 import pytest
 
 from tests.support.harness import WebchatClient
-from tests.support.processes import QuitaProcess, environment, free_port
+from tests.support.processes import (
+    QuitaProcess,
+    environment,
+    free_port,
+    qr_drawing_processes,
+    running,
+)
+from tests.waiting import eventually
 
 
 async def test_demo_seeds_prints_chat_links_serves_and_stops_on_ctrl_c(tmp_path: Path) -> None:
@@ -35,7 +42,8 @@ async def test_demo_seeds_prints_chat_links_serves_and_stops_on_ctrl_c(tmp_path:
     assert any("stopped cleanly" in line for line in demo.lines)
 
 
-async def test_run_stops_gracefully_on_sigterm_and_logs_no_personal_data(tmp_path: Path) -> None:
+async def _started_run(tmp_path: Path) -> tuple[QuitaProcess, int]:
+    """`quita run` on a migrated SQLite file in tmp_path, started; and its HTTP port."""
     port = free_port()
     env = environment(tmp_path, port)
     migrate = QuitaProcess("db", "upgrade", env=env, cwd=tmp_path)
@@ -43,6 +51,11 @@ async def test_run_stops_gracefully_on_sigterm_and_logs_no_personal_data(tmp_pat
     assert await migrate.stop(signal.SIGCONT) == 0
     run = QuitaProcess("run", env=env, cwd=tmp_path)
     await run.start()
+    return run, port
+
+
+async def test_run_stops_gracefully_on_sigterm_and_logs_no_personal_data(tmp_path: Path) -> None:
+    run, port = await _started_run(tmp_path)
     try:
         await run.wait_for_line("serving on port")
         async with WebchatClient(f"http://127.0.0.1:{port}") as chat:
@@ -57,6 +70,31 @@ async def test_run_stops_gracefully_on_sigterm_and_logs_no_personal_data(tmp_pat
     assert "shutting down" in logs
     for personal in ("529.982.247-25", "52998224725", "982.247", "Marcos", "Meu CPF"):
         assert personal not in logs, personal
+
+
+async def test_a_killed_run_leaves_no_qr_drawing_process_behind(tmp_path: Path) -> None:
+    """SIGKILL gives `quita run` no chance to stop its QR drawing process: that process must
+    end by itself, or it waits for work forever and keeps the run's stdout and stderr open
+    (here `stop` would never see them close)."""
+    run, _ = await _started_run(tmp_path)
+    assert run.process is not None
+    app = run.process.pid
+
+    async def drawing_is_up() -> bool:
+        return bool(qr_drawing_processes(app))
+
+    try:
+        await run.wait_for_line("serving on port")
+        await eventually(drawing_is_up, within=60)
+        drawing = qr_drawing_processes(app)
+    finally:
+        code = await run.stop(signal.SIGKILL)
+
+    async def drawing_ended() -> bool:
+        return not any(running(pid) for pid in drawing)
+
+    assert code == -signal.SIGKILL
+    await eventually(drawing_ended)
 
 
 @pytest.mark.parametrize("value", ["carrier-pigeon"])

@@ -80,3 +80,52 @@ def environment(tmp_path: Path, port: int, **extra: str) -> dict[str, str]:
     )
     env.update(extra)
     return env
+
+
+# Processes of this one, read from /proc (Linux).
+
+
+def _stat(pid: str) -> list[str]:
+    """/proc/<pid>/stat's fields after the command name (which may hold spaces)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().rpartition(")")[2].split()
+
+
+def _children(parent: int) -> list[int]:
+    """Live processes whose parent is `parent` (ppid is the second field after the name)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if int(_stat(entry)[1]) == parent:
+                    found.append(int(entry))
+            except FileNotFoundError:  # ended meanwhile
+                continue
+    return found
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            return cmdline.read()
+    except FileNotFoundError:  # ended meanwhile
+        return b""
+
+
+def niceness(pid: int) -> int:
+    return int(_stat(str(pid))[16])  # field 19 of stat: nice
+
+
+def qr_drawing_processes(app: int | None = None) -> list[int]:
+    """`bot.outbound_media`'s drawing processes of `app` (this process by default): children
+    of the forkserver it started."""
+    servers = [pid for pid in _children(app or os.getpid()) if b"forkserver" in _cmdline(pid)]
+    return [pid for server in servers for pid in _children(server)]
+
+
+def running(pid: int) -> bool:
+    """Not ended: a process that exited but was not reaped yet (a zombie) has ended."""
+    try:
+        return _stat(str(pid))[0] != "Z"
+    except FileNotFoundError:
+        return False
