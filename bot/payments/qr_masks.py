@@ -3,8 +3,9 @@
 A QR encoder tries all eight data masks and keeps the one whose symbol scores the lowest
 penalty (ISO/IEC 18004:2015, 7.8.3: runs of one colour, 2×2 blocks, finder-like patterns, the
 dark share). segno scores each mask module by module in Python: ~5.5 of the ~10 ms a PIX code
-took, and the outbox draws one per agreement. Here segno encodes the payload's bit stream
-(data and error correction codewords), the bits are placed with mask 0 by one precomputed
+took, and the outbox draws one per agreement. Here segno encodes the payload's data
+codewords; their error correction codewords come from a table per generator polynomial
+(`_error_codewords`), the bits are placed with mask 0 by one precomputed
 permutation per symbol size, and the other seven candidates are derived from that symbol:
 the data modules flip where mask 0 and mask k differ. Each candidate is one big integer, a
 byte per module and a separator byte after each row, so masking is one XOR and the penalties
@@ -23,7 +24,8 @@ import functools
 import operator
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import cast
+from itertools import zip_longest
+from typing import Any, cast
 
 from segno import consts, encoder
 
@@ -34,6 +36,8 @@ _SEPARATOR = 2  # after each row: neither a light (0) nor a dark (1) module
 _FINDER_LIKE = b"\x01\x00\x01\x01\x01\x00\x01"  # 1:1:3:1:1
 _N1, _N2, _N3, _N4 = 3, 3, 40, 10
 _UNSET = 2  # segno's value for a module nothing has been placed in yet
+_ASCII_DIGIT = bytes(b"01"[bit] if bit < 2 else bit for bit in range(256))  # 0/1 → "0"/"1"
+_BIT_OF_DIGIT = bytes(byte - 0x30 if byte in b"01" else byte for byte in range(256))
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +59,7 @@ class _Layout:
     # Picks each module of the symbol from `template + bit stream`: a data module's bit in
     # the order segno places them (7.7.3's zigzag), any other module from the template.
     gather: Callable[[bytes], tuple[int, ...]]
+    data_modules: int  # how many bits `gather` takes after the template
     mask_0: int  # 0x01 on the data modules mask 0 flips, as one integer of the whole symbol
 
 
@@ -87,8 +92,8 @@ class _Symbol:
 
 def _masked_with_0(payload: str, error: str) -> _Symbol:
     """`segno.make(payload, error=error, micro=False, boost_error=False, mask=0)`, module for
-    module: segno encodes the payload into its final bit stream (data and error correction
-    codewords, `segno.encoder._encode`'s steps for one QR symbol), and the bits are placed
+    module: segno encodes the payload into its data codewords (`segno.encoder._encode`'s
+    steps for one QR symbol), the error correction is added here, and the bits are placed
     and masked here with one permutation and one XOR from the symbol size's `_Layout`. segno's
     own placement and masking visit every module in Python: 29 % of a PIX code's
     instructions, PNG included (33.5 → 23.8 million under callgrind)."""
@@ -103,10 +108,11 @@ def _masked_with_0(payload: str, error: str) -> _Symbol:
     encoder.write_terminator(bits, capacity, None, len(bits))
     encoder.write_padding_bits(bits, version, len(bits))
     encoder.write_pad_codewords(bits, version, capacity, len(bits))
-    message = encoder.make_final_message(version, level, bits).getbits()
     layout = _layout(encoder.calc_matrix_size(version))
     width = layout.width
-    placed = layout.gather(layout.template + message)
+    message = _final_message(version, level, _codewords(bits.getbits()))
+    remainder_bits = bytes(layout.data_modules - len(message))
+    placed = layout.gather(layout.template + message + remainder_bits)
     masked = (int.from_bytes(bytes(placed), "big") ^ layout.mask_0).to_bytes(width * width, "big")
     matrix = tuple(
         bytearray(masked[start : start + width]) for start in range(0, width * width, width)
@@ -114,6 +120,63 @@ def _masked_with_0(payload: str, error: str) -> _Symbol:
     encoder.add_format_info(matrix, version, level, 0)
     encoder.add_version_info(matrix, version)
     return _Symbol(matrix, version, level)
+
+
+def _codewords(bits: bytearray) -> bytes:
+    """segno's bit buffer (a byte per bit, a whole number of codewords) as codewords."""
+    return int(bits.translate(_ASCII_DIGIT), 2).to_bytes(len(bits) // 8, "big")
+
+
+def _final_message(version: int, level: int, data: bytes) -> bytes:
+    """The data codewords split into blocks, each block's error correction codewords, and
+    both interleaved (ISO/IEC 18004:2015, 7.5.2 and 7.6), a byte per bit, without the
+    remainder bits: segno's `make_final_message` for a QR symbol. Its Reed-Solomon division
+    runs a loop per codeword and error codeword in Python (a third of a PIX code's symbol);
+    here it is one table lookup and XOR per codeword, on integers."""
+    ecc = cast("dict[int, dict[int, tuple[Any, ...]]]", consts.ECC)  # untyped literal
+    data_blocks: list[bytes] = []
+    error_blocks: list[bytes] = []
+    start = 0
+    for group in ecc[version][level]:
+        error_words = group.num_total - group.num_data
+        for _ in range(group.num_blocks):
+            block = data[start : start + group.num_data]
+            start += group.num_data
+            data_blocks.append(block)
+            error_blocks.append(_error_codewords(block, error_words))
+    codewords = _interleaved(data_blocks) + _interleaved(error_blocks)
+    bits = format(int.from_bytes(codewords, "big"), f"0{8 * len(codewords)}b")
+    return bits.encode().translate(_BIT_OF_DIGIT)
+
+
+def _interleaved(blocks: list[bytes]) -> bytes:
+    """The first codeword of every block, then the second of every block, and so on."""
+    return bytes(word for column in zip_longest(*blocks) for word in column if word is not None)
+
+
+def _error_codewords(block: bytes, count: int) -> bytes:
+    """The remainder of the block's polynomial divided by the generator of `count` error
+    codewords, over GF(256): a shift register that takes a codeword at a time."""
+    times_generator = _times_generator(count)
+    top = 8 * (count - 1)
+    keep = (1 << (8 * count)) - 1
+    remainder = 0
+    for word in block:
+        remainder = ((remainder << 8) & keep) ^ times_generator[word ^ (remainder >> top)]
+    return remainder.to_bytes(count, "big")
+
+
+@functools.lru_cache(maxsize=40)
+def _times_generator(count: int) -> tuple[int, ...]:
+    """For each factor 0..255: the generator polynomial of `count` error codewords (without
+    its leading 1) times the factor, its coefficients as one integer of `count` bytes."""
+    generator = consts.GEN_POLY[count]  # as exponents
+    log, exp = cast("tuple[int, ...]", consts.GALIOS_LOG), consts.GALIOS_EXP
+    products = [0]
+    for factor in range(1, 256):
+        coefficients = bytes(exp[log[factor] + power] for power in generator)
+        products.append(int.from_bytes(coefficients, "big"))
+    return tuple(products)
 
 
 def _placement_order(matrix: list[bytearray], width: int) -> list[int]:
@@ -256,6 +319,7 @@ def _layout(width: int) -> _Layout:
         comparable=every_byte & ~first_byte,
         template=template,
         gather=operator.itemgetter(*source),
+        data_modules=sum(1 for place in source if place >= width * width),
         mask_0=int.from_bytes(b"".join(bytes(row) for row in mask_0), "big"),
     )
 

@@ -6,6 +6,7 @@ import io
 from decimal import Decimal
 from typing import Any
 
+import pytest
 import segno
 from PIL import Image
 from pyzbar.pyzbar import decode
@@ -45,16 +46,17 @@ def test_scale_changes_the_image_size_not_the_content() -> None:
     assert _scan(small) == _scan(large) == [payload]
 
 
-def test_the_image_is_pixel_for_pixel_the_one_segno_draws() -> None:
+@pytest.mark.parametrize("scale", [8, 3, 1])
+def test_the_image_is_pixel_for_pixel_the_one_segno_draws(scale: int) -> None:
     payload = build_brcode(
         PixCharge("+5511998765432", "Loja Exemplo", "Campinas", Decimal("1234.56"), txid_for(3, 2))
     )
     segnos = io.BytesIO()
     segno.make(payload, error="m", micro=False, boost_error=False).save(
-        segnos, kind="png", scale=8, border=4
+        segnos, kind="png", scale=scale, border=4
     )
 
-    ours, theirs = Image.open(io.BytesIO(qr_png(payload))), Image.open(segnos)
+    ours, theirs = Image.open(io.BytesIO(qr_png(payload, scale))), Image.open(segnos)
 
     assert ours.mode == theirs.mode == "1"
     assert ours.size == theirs.size

@@ -9,6 +9,7 @@ from decimal import Decimal
 import segno
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from segno import encoder
 
 from bot.payments.pix import PixCharge, build_brcode, txid_for
 from bot.payments.qr_masks import qr_modules
@@ -49,3 +50,26 @@ def test_a_pix_code_gets_segnos_symbol() -> None:
     )
 
     assert qr_modules(payload, "m") == segno_rows(payload, "m")
+
+
+def test_every_version_gets_segnos_symbol() -> None:
+    """All 40 sizes: their error correction block structures and remainder bits differ."""
+    level = encoder.normalize_errorlevel("m")
+
+    def version_of(text: str) -> int:
+        segments = encoder.prepare_data(text, None, None)
+        return int(encoder.find_version(segments, level, eci=False, micro=False))
+
+    longest = 1
+    for version in range(1, 41):
+        # the longest text that still fits in this version (binary search on the length)
+        high = 2331  # bytes at level M in version 40
+        while longest < high:
+            middle = (longest + high + 1) // 2
+            if version_of("a" * middle) <= version:
+                longest = middle
+            else:
+                high = middle - 1
+        payload = "a" * longest
+        assert segno.make(payload, error="m", micro=False, boost_error=False).version == version
+        assert qr_modules(payload, "m") == segno_rows(payload, "m"), version
