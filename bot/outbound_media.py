@@ -1,6 +1,6 @@
 """Images drawn at delivery time, not inside the conversation's transaction.
 
-A PIX QR code takes ~1.5 ms of CPU to draw (`bot.payments.qr`); doing it while holding the
+A PIX QR code takes ~0.7 ms of CPU to draw (`bot.payments.qr`); doing it while holding the
 chat's lock would cap throughput, so committed rows carry the payload and the outbox draws the
 PNG just before handing the message to the channel. The drawing runs in a one-process
 pool: a thread would still hold the GIL and slow the event loop, a process uses the other
@@ -77,8 +77,9 @@ def _prepare_drawing_process(app_pid: int) -> None:
     """In the drawing process, first: the lowest CPU priority, and an end with the app.
 
     The process shares a core with PostgreSQL's server (or another Quita process); at equal
-    priority each ~1.5 ms code held up the statements events wait for. Codes wait for spare
-    time instead (a send that waits past its lease is not sent: `bot.outbox`)."""
+    priority its codes held up the statements events wait for (docs/performance.md, the
+    twenty-first round). Codes wait for spare time instead (a send that waits past its lease
+    is not sent: `bot.outbox`)."""
     os.nice(DRAWING_NICENESS - os.nice(0))
     threading.Thread(target=_exit_with, args=(app_pid,), name="exit-with-app", daemon=True).start()
 
