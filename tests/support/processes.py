@@ -116,11 +116,19 @@ def niceness(pid: int) -> int:
     return int(_stat(str(pid))[16])  # field 19 of stat: nice
 
 
+def resident_megabytes(pid: int) -> float:
+    """The process's resident memory (VmRSS), in MiB."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise LookupError(f"no VmRSS for process {pid}")
+
+
 def qr_drawing_processes(app: int | None = None) -> list[int]:
-    """`bot.outbound_media`'s drawing processes of `app` (this process by default): children
-    of the forkserver it started."""
-    servers = [pid for pid in _children(app or os.getpid()) if b"forkserver" in _cmdline(pid)]
-    return [pid for server in servers for pid in _children(server)]
+    """`bot.outbound_media`'s running drawing processes of `app` (this process by default)."""
+    children = _children(app or os.getpid())
+    return [pid for pid in children if b"bot.payments.qr_worker" in _cmdline(pid) and running(pid)]
 
 
 def running(pid: int) -> bool:
