@@ -51,10 +51,10 @@ async def test_qr_drawn_in_the_worker_process_scans_to_the_payload(
 
     assert message.image_png is not None
     assert _scan(message.image_png) == [payload]
-    assert not [r for r in caplog.records if "QR process pool" in r.getMessage()]  # no fallback
+    assert not [r for r in caplog.records if "QR drawing process" in r.getMessage()]  # no fallback
 
 
-async def test_drawing_works_again_after_the_app_stopped_the_pool(drawing: set[int]) -> None:
+async def test_drawing_works_again_after_the_app_stopped_the_process(drawing: set[int]) -> None:
     first, second = _payload(2), _payload(3)
     assert _scan(await outbound_media.qr_image_async(first)) == [first]
 
