@@ -39,8 +39,8 @@ def qr_png(payload: str, scale: int = 8) -> bytes:
         raise ValueError("scale must be at least 1")
     rows = qr_modules(payload, _ERROR_LEVEL)
     border = bytes(_QUIET_ZONE_MODULES)
-    framed = [bytes(len(rows) + 2 * _QUIET_ZONE_MODULES)] * _QUIET_ZONE_MODULES
-    framed = [*framed, *(border + row + border for row in rows), *framed]
+    light_rows = [bytes(len(rows) + 2 * _QUIET_ZONE_MODULES)] * _QUIET_ZONE_MODULES
+    framed = [*light_rows, *(border + row + border for row in rows), *light_rows]
     return _one_bit_png(framed, scale)
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
 import sys
 from pathlib import Path
+
+import psutil
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -82,58 +85,31 @@ def environment(tmp_path: Path, port: int, **extra: str) -> dict[str, str]:
     return env
 
 
-# Processes of this one, read from /proc (Linux).
-
-
-def _stat(pid: str) -> list[str]:
-    """/proc/<pid>/stat's fields after the command name (which may hold spaces)."""
-    with open(f"/proc/{pid}/stat") as stat:
-        return stat.read().rpartition(")")[2].split()
-
-
-def _children(parent: int) -> list[int]:
-    """Live processes whose parent is `parent` (ppid is the second field after the name)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                if int(_stat(entry)[1]) == parent:
-                    found.append(int(entry))
-            except FileNotFoundError:  # ended meanwhile
-                continue
-    return found
-
-
-def _cmdline(pid: int) -> bytes:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
-            return cmdline.read()
-    except FileNotFoundError:  # ended meanwhile
-        return b""
+# Processes of this one (psutil).
 
 
 def niceness(pid: int) -> int:
-    return int(_stat(str(pid))[16])  # field 19 of stat: nice
+    return int(psutil.Process(pid).nice())
 
 
 def resident_megabytes(pid: int) -> float:
-    """The process's resident memory (VmRSS), in MiB."""
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    raise LookupError(f"no VmRSS for process {pid}")
+    """The process's resident memory, in MiB."""
+    return float(psutil.Process(pid).memory_info().rss) / 2**20
 
 
 def qr_drawing_processes(app: int | None = None) -> list[int]:
     """`bot.outbound_media`'s running drawing processes of `app` (this process by default)."""
-    children = _children(app or os.getpid())
-    return [pid for pid in children if b"bot.payments.qr_worker" in _cmdline(pid) and running(pid)]
+    found = []
+    for child in psutil.Process(app or os.getpid()).children():
+        with contextlib.suppress(psutil.NoSuchProcess):
+            if "bot.payments.qr_worker" in child.cmdline() and running(child.pid):
+                found.append(child.pid)
+    return found
 
 
 def running(pid: int) -> bool:
     """Not ended: a process that exited but was not reaped yet (a zombie) has ended."""
     try:
-        return _stat(str(pid))[0] != "Z"
-    except FileNotFoundError:
+        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
+    except psutil.NoSuchProcess:
         return False
